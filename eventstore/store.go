@@ -199,3 +199,15 @@ var eventNamespace = uuid.MustParse("6f1c7a52-7c1e-4c55-9d0a-3a8d1d7e0b11")
 func EventID(commandID, stream string, index int) uuid.UUID {
 	return uuid.NewSHA1(eventNamespace, fmt.Appendf(nil, "%s\x00%s\x00%d", commandID, stream, index))
 }
+
+// Metadata is what the envelope of every event of this project carries
+// besides its data: who recorded it, for which command, and when. The legal
+// basis and effective date are not here: they are part of the legal fact
+// and live in the event data.
+type Metadata struct {
+	Actor         string    `json:"actor"`
+	CommandID     string    `json:"commandId"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	CausationID   string    `json:"causationId,omitempty"`
+	RecordedAt    time.Time `json:"recordedAt"`
+}
