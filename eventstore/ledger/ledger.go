@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -98,8 +99,26 @@ func New(store eventstore.Store, opts ...Option) *Ledger {
 
 // maxAttempts bounds how often a command is decided again after another
 // writer appended to its stream first (only when the client did not pin an
-// expected revision).
-const maxAttempts = 8
+// expected revision). With the jittered backoff below, dozens of writers on
+// one item all get through.
+const maxAttempts = 50
+
+// backoff waits a little, more after each lost race, with jitter so that
+// writers that collided do not collide again in lockstep.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt < 2 {
+		return ctx.Err()
+	}
+	d := time.Duration(rand.Int64N(int64(min(attempt, 20)) * int64(time.Millisecond)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // idNamespace roots the ids the ledger derives from command ids.
 var idNamespace = uuid.MustParse("0b9e2f3c-4d7a-4c1e-8f5b-2a6d9c3e1f70")
@@ -204,6 +223,9 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 				return Result{}, conflict(name, *req.ExpectedRevision, cur)
 			}
 			if attempt < maxAttempts {
+				if err := backoff(ctx, attempt); err != nil {
+					return Result{}, err
+				}
 				continue // decide again on the new state
 			}
 		}
