@@ -38,14 +38,7 @@ func (l *Ledger) ListItem(ctx context.Context, req Request, c domain.ListItem) (
 	}
 	if c.Code != "" {
 		_, err := l.execute(ctx, req, domain.ItemCodeStream(c.Code), func(s *stream) ([]domain.Event, error) {
-			holder, err := l.codeHolder(ctx, s, c.ItemID)
-			if err != nil {
-				return nil, err
-			}
-			if holder != "" {
-				return nil, domain.Errorf(domain.CodeCodeTaken, "code", "code %s is already used by item %s, which is in force", c.Code, holder)
-			}
-			if err := validateListing(c); err != nil {
+			if err := l.canList(ctx, s, c); err != nil {
 				return nil, err
 			}
 			return []domain.Event{domain.ItemCodeReserved{Code: c.Code, ItemID: c.ItemID}}, nil
@@ -61,10 +54,16 @@ func (l *Ledger) ListItem(ctx context.Context, req Request, c domain.ListItem) (
 	return res, err
 }
 
-// validateListing runs the listing's own rules before the code is reserved,
-// so invalid input never reserves a code.
-func validateListing(c domain.ListItem) error {
-	_, err := domain.DecideListItem(domain.Item{}, c)
+// canList decides a listing against the code's reservation stream s: the
+// listing's own rules first, so invalid input never reserves a code, then
+// whether another item in force holds the code.
+func (l *Ledger) canList(ctx context.Context, s *stream, c domain.ListItem) error {
+	holder, err := l.codeHolder(ctx, s, c.ItemID)
+	if err != nil {
+		return err
+	}
+	c.CodeHeldBy = holder
+	_, err = domain.DecideListItem(domain.Item{}, c)
 	return err
 }
 
@@ -224,4 +223,19 @@ func (l *Ledger) PublishEdition(ctx context.Context, req Request, c domain.Publi
 	})
 	res.ID = c.Name
 	return res, err
+}
+
+// CheckListItem tells, without writing, whether ListItem with this request
+// would succeed now — or has already been recorded by it (nil as well).
+// Importers use it to refuse a whole file before recording any of it.
+func (l *Ledger) CheckListItem(ctx context.Context, req Request, c domain.ListItem) error {
+	if err := req.validate(); err != nil {
+		return err
+	}
+	c.ItemID = DerivedID(req.CommandID, "item")
+	s, err := l.load(ctx, domain.ItemCodeStream(c.Code))
+	if err != nil {
+		return err
+	}
+	return l.canList(ctx, s, c)
 }

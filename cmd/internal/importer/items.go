@@ -1,0 +1,183 @@
+// Package importer records spreadsheets of items and lists of bodies in the
+// ledger. Every row is checked before anything is written, so a bad file is
+// refused whole; command ids derive from the file's content, so importing
+// the same file again — or again after an interruption — records nothing
+// twice and completes what was left.
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore/ledger"
+)
+
+// Options are what every imported change carries.
+type Options struct {
+	Basis     string      // 文号 deciding the import
+	Reason    string      // defaults to a sentence naming the file
+	Effective domain.Date // 施行日期
+	Actor     string      // who runs the import
+	// DefaultLevel is used when a row has no 审批层级 column or the text is
+	// not a known level.
+	DefaultLevel domain.Level
+	// DryRun checks everything and records nothing.
+	DryRun bool
+}
+
+// Progress is told after each recorded entry: done of total.
+type Progress func(done, total int)
+
+// Report says what an import did.
+type Report struct {
+	Total    int // entries in the file
+	Recorded int // newly recorded
+	Already  int // recorded by an earlier run of the same import
+}
+
+// RowError is a refused entry with the line of the file it came from.
+type RowError struct {
+	Line int
+	Code string
+	Err  error
+}
+
+// FileError lists every refused entry of a file; nothing was recorded.
+type FileError struct{ Rows []RowError }
+
+func (e *FileError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d entr%s refused; nothing was recorded:", len(e.Rows), plural(len(e.Rows), "y", "ies"))
+	for _, r := range e.Rows {
+		fmt.Fprintf(&b, "\n  line %d (%s): %v", r.Line, r.Code, r.Err)
+	}
+	return b.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (o Options) change(what string) domain.Change {
+	reason := o.Reason
+	if reason == "" {
+		reason = what
+	}
+	return domain.Change{Basis: o.Basis, Reason: reason, EffectiveFrom: o.Effective}
+}
+
+// commandID derives an entry's command id from the import's basis and the
+// entry's content: the same entry of the same import is the same command,
+// while an entry whose content changed is a new command (and is refused if
+// its code is taken).
+func commandID(kind string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return kind + ":" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// entry is one command of an import, with where it came from.
+type entry struct {
+	line int
+	code string
+	req  ledger.Request
+	// check tells whether run would succeed; run records it.
+	check func(ctx context.Context) error
+	run   func(ctx context.Context) (ledger.Result, error)
+}
+
+// Items imports the items of a sheet.
+func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Options, progress Progress) (Report, error) {
+	entries := make([]entry, 0, len(items))
+	for _, it := range items {
+		c := listing(it, o)
+		parts := []string{o.Basis, o.Effective.String(), c.Code, c.Name, c.Department, c.Authority, c.LegalBasis, string(c.Level)}
+		for _, si := range c.SubItems {
+			parts = append(parts, si.Code, si.Name)
+		}
+		req := ledger.Request{CommandID: commandID("import-item", parts...), Actor: o.Actor}
+		entries = append(entries, entry{line: it.Line, code: it.Code, req: req,
+			check: func(ctx context.Context) error { return l.CheckListItem(ctx, req, c) },
+			run:   func(ctx context.Context) (ledger.Result, error) { return l.ListItem(ctx, req, c) },
+		})
+	}
+	return run(ctx, entries, o.DryRun, progress)
+}
+
+func listing(it itemsheet.Item, o Options) domain.ListItem {
+	level, ok := domain.ParseLevel(it.Level)
+	if !ok {
+		level = o.DefaultLevel
+	}
+	subs := make([]domain.SubItem, len(it.SubItems))
+	for i, si := range it.SubItems {
+		subs[i] = domain.SubItem{Code: si.Code, Name: si.Name}
+	}
+	return domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name, Department: it.Department,
+		Authority: it.Authority, LegalBasis: it.LegalBasis, Level: level, SubItems: subs},
+		Change: o.change("按清单文件导入事项")}
+}
+
+// run checks every entry, then records them in order. Entries that depend
+// on earlier ones of the same file (a body under a body being imported) are
+// checked by the caller's check function with that in mind.
+func run(ctx context.Context, entries []entry, dryRun bool, progress Progress) (Report, error) {
+	rep := Report{Total: len(entries)}
+	var refused []RowError
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if err := e.check(ctx); err != nil {
+			if domain.ErrorCode(err) == "" {
+				return rep, fmt.Errorf("line %d: %w", e.line, err)
+			}
+			refused = append(refused, RowError{Line: e.line, Code: e.code, Err: err})
+		}
+	}
+	if len(refused) > 0 {
+		return rep, &FileError{Rows: refused}
+	}
+	if dryRun {
+		return rep, nil
+	}
+	for i, e := range entries {
+		// Stop between entries, never inside one: what is recorded is whole,
+		// and running the same import again completes the rest.
+		if err := ctx.Err(); err != nil {
+			return rep, fmt.Errorf("interrupted after %d of %d entries; run the same import again to complete it (nothing is recorded twice): %w", i, len(entries), err)
+		}
+		res, err := e.run(context.WithoutCancel(ctx))
+		if err != nil {
+			return rep, fmt.Errorf("line %d (%s): %w", e.line, e.code, err)
+		}
+		if res.Replayed {
+			rep.Already++
+		} else {
+			rep.Recorded++
+		}
+		if progress != nil {
+			progress(i+1, len(entries))
+		}
+	}
+	return rep, nil
+}
+
+// IsRefusal reports whether err is a refusal of the file's content (as
+// opposed to a failure of the machine).
+func IsRefusal(err error) bool {
+	var fe *FileError
+	return errors.As(err, &fe)
+}
