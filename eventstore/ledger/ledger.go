@@ -207,7 +207,7 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 		if err != nil {
 			return Result{}, err
 		}
-		data, err := l.envelope(req, name, events)
+		data, err := Envelope(req, name, events, l.now())
 		if err != nil {
 			return Result{}, err
 		}
@@ -247,10 +247,14 @@ func conflict(name string, expected, version uint64) *ConflictError {
 	return e
 }
 
-// envelope encodes events with their deterministic ids and metadata.
-func (l *Ledger) envelope(req Request, name string, events []domain.Event) ([]eventstore.EventData, error) {
+// Envelope encodes the events a command decided on stream name, with their
+// deterministic ids and metadata. The ledger uses it for every append; bulk
+// loaders that decide many commands themselves (the benchmark log
+// generator) use it so that what they write is exactly what the ledger
+// would have written.
+func Envelope(req Request, name string, events []domain.Event, now time.Time) ([]eventstore.EventData, error) {
 	meta, err := json.Marshal(eventstore.Metadata{Actor: req.Actor, CommandID: req.CommandID,
-		CorrelationID: req.CorrelationID, RecordedAt: l.now().UTC()})
+		CorrelationID: req.CorrelationID, RecordedAt: now.UTC()})
 	if err != nil {
 		return nil, err
 	}
