@@ -143,7 +143,7 @@ var docPrefix = map[string]string{"370202": "南", "370203": "北", "370211": "�
 func (r *run) changes(ctx context.Context, items []itemsheet.Item, ids []string) error {
 	type held struct {
 		item, delegation, body string
-		mode               domain.Mode
+		mode                   domain.Mode
 	}
 	var running []held
 	steps := 0

@@ -106,7 +106,6 @@ type bodyset struct {
 	towns     map[string][]string // by district
 }
 
-
 func registerBodies(ctx context.Context, l *ledger.Ledger, cfg Config) (*bodyset, error) {
 	list, err := demo.Bodies()
 	if err != nil {
