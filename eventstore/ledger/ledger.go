@@ -76,6 +76,8 @@ type Ledger struct {
 
 	mu     sync.RWMutex
 	bodies map[string]domain.Body // registered bodies never change: safe to cache
+
+	cache streamCache
 }
 
 // Option configures a Ledger.
@@ -90,7 +92,7 @@ func WithClock(c Clock) Option { return func(l *Ledger) { l.now = c } }
 
 // New returns a ledger writing to store.
 func New(store eventstore.Store, opts ...Option) *Ledger {
-	l := &Ledger{store: store, now: time.Now, bodies: map[string]domain.Body{}}
+	l := &Ledger{store: store, now: time.Now, bodies: map[string]domain.Body{}, cache: streamCache{m: map[string]*stream{}, max: cachedStreams}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -192,8 +194,9 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 	if err := req.validate(); err != nil {
 		return Result{}, err
 	}
+	useCache := true
 	for attempt := 1; ; attempt++ {
-		s, err := l.load(ctx, name)
+		s, cached, err := l.stream(ctx, name, useCache)
 		if err != nil {
 			return Result{}, err
 		}
@@ -201,18 +204,30 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 			return res, nil
 		}
 		if req.ExpectedRevision != nil && (s.version() == 0 || *req.ExpectedRevision != s.version()-1) {
+			if cached {
+				useCache = false // the cache may be behind: look at the log itself
+				continue
+			}
 			return Result{}, conflict(name, *req.ExpectedRevision, s.version())
 		}
 		events, err := decide(s)
 		if err != nil {
 			return Result{}, err
 		}
-		data, err := Envelope(req, name, events, l.now())
+		now := l.now()
+		data, err := Envelope(req, name, events, now)
 		if err != nil {
 			return Result{}, err
 		}
 		ar, err := l.store.Append(ctx, name, eventstore.ExpectedFor(s.version()), data)
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			l.cache.drop(name)
+			useCache = false
+			if cached {
+				// Another process wrote (or this command was recorded by an
+				// earlier attempt): decide again on the log's state.
+				continue
+			}
 			if req.ExpectedRevision != nil {
 				// The client pinned a revision and someone else wrote first.
 				var ce *eventstore.ConflictError
@@ -230,8 +245,10 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 			}
 		}
 		if err != nil {
+			l.cache.drop(name) // the outcome is unknown
 			return Result{}, fmt.Errorf("append to %s: %w", name, err)
 		}
+		l.cache.put(s.with(data, events, ar, now))
 		return Result{Stream: name, Revision: ar.NextExpected, Position: ar.Position, Events: events}, nil
 	}
 }

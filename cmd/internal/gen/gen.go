@@ -61,7 +61,7 @@ func Generate(ctx context.Context, store eventstore.Store, cfg Config, progress 
 	written.Store(int64(len(bodies.refs)))
 	// Each item: 2 events to list it (code reservation + listing), the rest
 	// its life.
-	perItem := max((cfg.Events-len(bodies.refs))/max(cfg.Items, 1), 3)
+	perItem := max((cfg.Events-len(bodies.refs)+cfg.Items-1)/max(cfg.Items, 1), 3) // round up: never fewer than asked
 	items := make(chan int)
 	errs := make(chan error, cfg.Writers)
 	var wg sync.WaitGroup

@@ -1,0 +1,87 @@
+// Command catalogue runs the administrative-licensing item catalogue
+// (行政许可事项清单): an event-sourced ledger of every listing, amendment,
+// delegation, acceptance, withdrawal and revocation, with read models that
+// answer what was in force on any date, as recorded at any moment.
+//
+//	catalogue serve                 run the service on ./catalogue-data
+//	catalogue import FILE ...       import a spreadsheet of items (CSV)
+//	catalogue bodies import FILE    register districts, zones and towns
+//	catalogue demo                  record a realistic demo catalogue
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `catalogue — the administrative-licensing item catalogue (行政许可事项清单) as an event-sourced ledger
+
+Usage:
+  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE]
+  catalogue import  FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--level LEVEL] [--code-prefix P] [--dry-run] [--data DIR]
+  catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
+  catalogue demo    [--data DIR]
+  catalogue gen     --data DIR [--events N] [--items N] [--bodies N]   (a large log for benchmarks)
+  catalogue bench startup [--data DIR | --events N]                  (start-up time and memory of serve)
+
+The data directory defaults to ./catalogue-data (or $CATALOGUE_DATA).
+Run "catalogue COMMAND --help" for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "catalogue:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// run dispatches a command line; it is main without the process, so tests
+// can call it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serveCmd(ctx, args[1:], stdout, stderr)
+	case "import":
+		return importCmd(ctx, args[1:], stdout, stderr)
+	case "bodies":
+		if len(args) < 2 || args[1] != "import" {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return bodiesCmd(ctx, args[2:], stdout, stderr)
+	case "demo":
+		return demoCmd(ctx, args[1:], stdout, stderr)
+	case "gen":
+		return genCmd(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		return errUsage
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/catalogue/catalogue/cmd/internal/app"
+)
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultDataDir(), "data directory (SQLite event log)")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	jurisdiction := fs.String("jurisdiction", "", "body code of the catalogue's government; delegations go only to bodies beneath it")
+	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
+		return errUsage
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	began := time.Now()
+	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: log, Progress: stderr})
+	if err != nil {
+		return err
+	}
+	pos, _ := svc.Read.Checkpoint(ctx)
+	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, %d events, ready in %s)\n  health: %s/healthz\n",
+		svc.URL(), *data, pos, time.Since(began).Round(time.Millisecond), svc.URL())
+	<-ctx.Done()
+	fmt.Fprintln(stderr, "shutting down…")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := svc.Close(shutdown); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, "stopped; every acknowledged event is in the log")
+	return nil
+}

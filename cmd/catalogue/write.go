@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/catalogue/catalogue/cmd/internal/app"
+	"github.com/catalogue/catalogue/cmd/internal/demo"
+	"github.com/catalogue/catalogue/cmd/internal/divisions"
+	"github.com/catalogue/catalogue/cmd/internal/importer"
+	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore/ledger"
+)
+
+// parse parses flags that may come before or after positional arguments
+// ("import FILE --basis …" as well as "import --basis … FILE").
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, errUsage
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("CATALOGUE_DATA"); d != "" {
+		return d
+	}
+	return "catalogue-data"
+}
+
+// cliActor is who the event metadata names for changes made from the
+// command line: the operating-system user, since whoever runs the binary
+// on the data directory has the file system's trust.
+func cliActor() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli:unknown"
+}
+
+// progressPrinter prints "label 120/250 (48%)" at most a few times a second
+// and always at the end, so long imports show they are alive without
+// flooding a log.
+func progressPrinter(w io.Writer, label string) importer.Progress {
+	var last time.Time
+	return func(done, total int) {
+		if done != total && time.Since(last) < 250*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		if total > 0 {
+			fmt.Fprintf(w, "%s %d/%d (%d%%)\n", label, done, total, done*100/total)
+		} else {
+			fmt.Fprintf(w, "%s %d\n", label, done)
+		}
+	}
+}
+
+// withLedger opens the data directory, runs f with a ledger on it and closes
+// it, keeping every acknowledged event.
+func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.Option) error {
+	dd, err := app.OpenDataDir(dataDir)
+	if err != nil {
+		return err
+	}
+	ferr := f(ledger.New(dd.Events, opts...))
+	return errors.Join(ferr, dd.Close())
+}
+
+func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultDataDir(), "data directory")
+	basis := fs.String("basis", "", "the document deciding the import (文号), required")
+	effective := fs.String("effective", "", "effective date YYYY-MM-DD (施行日期), required")
+	reason := fs.String("reason", "", "reason recorded with every item")
+	level := fs.String("level", "COUNTY", "level for rows without a recognisable 审批层级")
+	prefix := fs.String("code-prefix", "", "make codes PREFIX+序号 for rows without 事项编码")
+	dry := fs.Bool("dry-run", false, "check the whole file, record nothing")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: catalogue import FILE --basis 文号 --effective YYYY-MM-DD [flags]")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *basis == "" || *effective == "" {
+		fs.Usage()
+		return errUsage
+	}
+	opts, err := importOptions(*basis, *effective, *reason, *dry)
+	if err != nil {
+		return err
+	}
+	lv, ok := domain.ParseLevel(*level)
+	if !ok {
+		return fmt.Errorf("--level %q is not a level", *level)
+	}
+	opts.DefaultLevel = lv
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	items, err := itemsheet.ParseWith(f, itemsheet.Options{CodePrefix: *prefix})
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	fmt.Fprintf(stderr, "%s: %d items, checking…\n", pos[0], len(items))
+	return withLedger(*data, func(l *ledger.Ledger) error {
+		rep, err := importer.Items(ctx, l, items, opts, progressPrinter(stderr, "items"))
+		if err != nil {
+			return err
+		}
+		return report(stdout, "items", rep, *dry)
+	})
+}
+
+func importOptions(basis, effective, reason string, dry bool) (importer.Options, error) {
+	d, err := domain.ParseDate(effective)
+	if err != nil {
+		return importer.Options{}, fmt.Errorf("--effective: %w", err)
+	}
+	return importer.Options{Basis: basis, Effective: d, Reason: reason, Actor: cliActor(), DryRun: dry}, nil
+}
+
+func report(w io.Writer, what string, rep importer.Report, dry bool) error {
+	if dry {
+		_, err := fmt.Fprintf(w, "dry run: all %d %s are valid; nothing recorded\n", rep.Total, what)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d %s: %d recorded, %d already recorded by an earlier run\n", rep.Total, what, rep.Recorded, rep.Already)
+	return err
+}
+
+func bodiesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bodies import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultDataDir(), "data directory")
+	basis := fs.String("basis", "国家统计局统计用区划代码", "the document the divisions come from")
+	effective := fs.String("effective", "2022-10-31", "effective date YYYY-MM-DD")
+	dry := fs.Bool("dry-run", false, "check the whole file, record nothing")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, "usage: catalogue bodies import FILE [flags]  (FILE: code,name,parent_code)")
+		return errUsage
+	}
+	opts, err := importOptions(*basis, *effective, "登记行政区划", *dry)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	divs, err := divisions.Parse(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	bodies := make([]importer.Body, len(divs))
+	for i, d := range divs {
+		bodies[i] = importer.Body{Line: d.Line, Code: d.Code, Name: d.Name, Kind: domain.BodyKind(d.Kind), Parent: d.ParentCode}
+	}
+	return withLedger(*data, func(l *ledger.Ledger) error {
+		rep, err := importer.Bodies(ctx, l, bodies, opts, progressPrinter(stderr, "bodies"))
+		if err != nil {
+			return err
+		}
+		return report(stdout, "bodies", rep, *dry)
+	})
+}
+
+func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultDataDir(), "data directory")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return withLedger(*data, func(l *ledger.Ledger) error {
+		printers := map[string]importer.Progress{}
+		sum, err := demo.Run(ctx, l, func(step string, done, total int) {
+			p, ok := printers[step]
+			if !ok {
+				p = progressPrinter(stderr, step)
+				printers[step] = p
+			}
+			p(done, total)
+		})
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "demo catalogue in %s: %d bodies, %d items, %d delegations (%d accepted, %d withdrawn), %d amendments, %d revocations, %d editions\n",
+			*data, sum.Bodies, sum.Items, sum.Delegations, sum.Accepted, sum.Withdrawn, sum.Amended, sum.Revoked, sum.Editions)
+		return err
+	}, ledger.WithJurisdiction(demo.Jurisdiction))
+}

@@ -1,0 +1,65 @@
+// Package app wires the catalogue's parts together for the binary: which
+// event log, which read models, the projector and the HTTP server. Only
+// this package (and cmd/catalogue) knows which adapters exist.
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/eventstore/sqlite"
+)
+
+// DataDir is an embedded-mode data directory, held exclusively by one
+// process: the SQLite event log keeps per-process state (stream versions,
+// subscriptions), so a second writer process must not open it.
+type DataDir struct {
+	Path   string
+	lock   *os.File
+	Events eventstore.Store
+}
+
+// ErrInUse is returned when another process holds the data directory.
+var ErrInUse = errors.New("data directory in use")
+
+// OpenDataDir creates the directory if needed, locks it and opens the
+// event log inside it.
+func OpenDataDir(path string) (*DataDir, error) {
+	if err := os.MkdirAll(path, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	lockPath := filepath.Join(path, "LOCK")
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", lockPath, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(lockPath)
+		f.Close()
+		return nil, fmt.Errorf("%w: %s is held by process %s (stop it, or make changes through its API)",
+			ErrInUse, path, strings.TrimSpace(string(holder)))
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	store, err := sqlite.Open(filepath.Join(path, "events.db"))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open event log: %w", err)
+	}
+	return &DataDir{Path: path, lock: f, Events: store}, nil
+}
+
+// Close closes the event log (finishing acknowledged appends) and releases
+// the directory.
+func (d *DataDir) Close() error {
+	err := d.Events.Close()
+	d.lock.Close()
+	return err
+}
