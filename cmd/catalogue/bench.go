@@ -153,13 +153,26 @@ func startOnce(ctx context.Context, self, dir string) (time.Duration, int64, err
 	}
 	defer cmd.Wait()
 	defer cmd.Process.Signal(syscall.SIGINT)
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.Contains(line, "serving") {
-		return 0, 0, fmt.Errorf("serve did not start: %q %v", line, err)
+	if _, err := waitServing(out); err != nil {
+		return 0, 0, err
 	}
 	d := time.Since(began)
 	hwm, err := peakRSS(cmd.Process.Pid)
 	return d, hwm, err
+}
+
+// waitServing reads serve's standard output up to its "catalogue serving
+// URL" line and returns the URL; the rest of the output is drained so the
+// process never blocks on a full pipe.
+func waitServing(out io.Reader) (string, error) {
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "catalogue serving "); ok {
+			go io.Copy(io.Discard, out)
+			return strings.Fields(rest)[0], nil
+		}
+	}
+	return "", fmt.Errorf("serve stopped before serving: %v", sc.Err())
 }
 
 // peakRSS reads a process's high-water resident set size from /proc.

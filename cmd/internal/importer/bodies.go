@@ -26,12 +26,12 @@ func Bodies(ctx context.Context, l *ledger.Ledger, bodies []Body, o Options, pro
 		req := ledger.Request{CommandID: commandID("import-body", o.Basis, b.Code, b.Name, string(b.Kind), b.Parent), Actor: o.Actor}
 		ch := o.change("登记实施主体")
 		entries = append(entries, entry{line: b.Line, code: b.Code, req: req,
-			check: func(ctx context.Context) error {
-				if err := checkBody(ctx, l, inFile, b, ch); err != nil {
-					return err
+			check: func(ctx context.Context) (bool, error) {
+				already, err := checkBody(ctx, l, inFile, b, ch)
+				if err == nil {
+					inFile[b.Code] = domain.Body{Code: b.Code, Registered: true, Name: b.Name, Kind: b.Kind, Parent: b.Parent}
 				}
-				inFile[b.Code] = domain.Body{Code: b.Code, Registered: true, Name: b.Name, Kind: b.Kind, Parent: b.Parent}
-				return nil
+				return already, err
 			},
 			run: func(ctx context.Context) (ledger.Result, error) {
 				return l.RegisterBody(ctx, req, b.Code, b.Name, b.Kind, b.Parent, ch)
@@ -43,23 +43,23 @@ func Bodies(ctx context.Context, l *ledger.Ledger, bodies []Body, o Options, pro
 
 // checkBody decides the registration against the ledger's state, treating
 // bodies listed earlier in the file as registered. A body already registered
-// identically (an earlier run of the same import) passes.
-func checkBody(ctx context.Context, l *ledger.Ledger, inFile map[string]domain.Body, b Body, ch domain.Change) error {
+// as it is (by this or another import) is reported as already there.
+func checkBody(ctx context.Context, l *ledger.Ledger, inFile map[string]domain.Body, b Body, ch domain.Change) (bool, error) {
 	if _, dup := inFile[b.Code]; dup {
-		return domain.Errorf(domain.CodeBodyExists, "code", "body %s is listed twice in the file", b.Code)
+		return false, domain.Errorf(domain.CodeBodyExists, "code", "body %s is listed twice in the file", b.Code)
 	}
 	cur, err := l.Body(ctx, b.Code)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if cur.Registered && cur.Name == b.Name && cur.Kind == b.Kind && cur.Parent == b.Parent {
-		return nil
+		return true, nil
 	}
 	c := domain.RegisterBody{Code: b.Code, Name: b.Name, Kind: b.Kind, Change: ch}
 	if b.Parent != "" {
 		p, err := l.Body(ctx, b.Parent)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !p.Registered {
 			if fp, ok := inFile[b.Parent]; ok {
@@ -69,5 +69,5 @@ func checkBody(ctx context.Context, l *ledger.Ledger, inFile map[string]domain.B
 		c.Parent = &p
 	}
 	_, err = domain.DecideRegisterBody(cur, c)
-	return err
+	return false, err
 }

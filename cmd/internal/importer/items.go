@@ -93,8 +93,10 @@ type entry struct {
 	line int
 	code string
 	req  ledger.Request
-	// check tells whether run would succeed; run records it.
-	check func(ctx context.Context) error
+	// check tells whether run would succeed, or whether the entry is
+	// already in the ledger as it is (recorded by another import): then
+	// run is skipped.
+	check func(ctx context.Context) (already bool, err error)
 	run   func(ctx context.Context) (ledger.Result, error)
 }
 
@@ -109,7 +111,7 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 		}
 		req := ledger.Request{CommandID: commandID("import-item", parts...), Actor: o.Actor}
 		entries = append(entries, entry{line: it.Line, code: it.Code, req: req,
-			check: func(ctx context.Context) error { return l.CheckListItem(ctx, req, c) },
+			check: func(ctx context.Context) (bool, error) { return false, l.CheckListItem(ctx, req, c) },
 			run:   func(ctx context.Context) (ledger.Result, error) { return l.ListItem(ctx, req, c) },
 		})
 	}
@@ -136,11 +138,13 @@ func listing(it itemsheet.Item, o Options) domain.ListItem {
 func run(ctx context.Context, entries []entry, dryRun bool, progress Progress) (Report, error) {
 	rep := Report{Total: len(entries)}
 	var refused []RowError
-	for _, e := range entries {
+	already := make([]bool, len(entries))
+	for i, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		if err := e.check(ctx); err != nil {
+		var err error
+		if already[i], err = e.check(ctx); err != nil {
 			if domain.ErrorCode(err) == "" {
 				return rep, fmt.Errorf("line %d: %w", e.line, err)
 			}
@@ -158,6 +162,10 @@ func run(ctx context.Context, entries []entry, dryRun bool, progress Progress) (
 		// and running the same import again completes the rest.
 		if err := ctx.Err(); err != nil {
 			return rep, fmt.Errorf("interrupted after %d of %d entries; run the same import again to complete it (nothing is recorded twice): %w", i, len(entries), err)
+		}
+		if already[i] {
+			rep.Already++
+			continue
 		}
 		res, err := e.run(context.WithoutCancel(ctx))
 		if err != nil {
