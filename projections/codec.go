@@ -1,0 +1,127 @@
+package projections
+
+import (
+	"fmt"
+	"time"
+
+	json "github.com/go-json-experiment/json"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+)
+
+// The projector decodes every event of the log when it rebuilds a read
+// model, so decoding is the hot path of a start-up: encoding/json (v1)
+// decodes about 120,000 of our events a second on one core, too slow for a
+// rebuild of a million events. Decoding here goes, fastest first:
+//
+//  1. by hand (scan.go) for the flat events that make up most of a log
+//     (delegations, acceptances …) and for every event's metadata, when
+//     they are in the plain form encoding/json writes;
+//  2. by the encoding/json/v2 design (github.com/go-json-experiment/json,
+//     pinned; it becomes the standard library's encoding/json/v2) straight
+//     into the domain's event structs, with a fast path for domain.Date,
+//     which otherwise re-enters encoding/json and time.Parse for every date;
+//  3. by domain.Decode for any type name not current (an older version the
+//     domain upcasts), so upcasting stays the domain's alone.
+//
+// Together about three times faster than encoding/json, with a fifth of the
+// allocations (BenchmarkDecode). TestFastDecodeAgrees and
+// TestScannedEventsAgree check that every path gives the domain's events.
+
+// fastDecoders maps the current type names to a decoder into their struct.
+var fastDecoders = map[string]func([]byte) (domain.Event, error){
+	domain.TypeItemListed:          decodeInto[domain.ItemListed],
+	domain.TypeItemAmended:         decodeInto[domain.ItemAmended],
+	domain.TypeItemDelegated:       decodeInto[domain.ItemDelegated],
+	domain.TypeDelegationAccepted:  decodeInto[domain.DelegationAccepted],
+	domain.TypeDelegationWithdrawn: decodeInto[domain.DelegationWithdrawn],
+	domain.TypeItemRevoked:         decodeInto[domain.ItemRevoked],
+	domain.TypeItemCodeReserved:    decodeInto[domain.ItemCodeReserved],
+	domain.TypeBodyRegistered:      decodeInto[domain.BodyRegistered],
+	domain.TypeEditionPublished:    decodeInto[domain.EditionPublished],
+}
+
+// jsonOptions route dates through the fast path. v2's other defaults differ
+// from encoding/json only where our data never goes: member names match
+// case-sensitively (domain.Encode writes them exactly) and invalid UTF-8 is
+// refused (the domain admits only valid UTF-8 text).
+var jsonOptions = json.JoinOptions(
+	json.WithUnmarshalers(json.UnmarshalFunc(unmarshalDate)),
+)
+
+func decodeInto[T domain.Event](data []byte) (domain.Event, error) {
+	var e T
+	if err := json.Unmarshal(data, &e, jsonOptions); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func decodeEvent(eventType string, data []byte) (domain.Event, error) {
+	if e, ok := scanEvent(eventType, data); ok {
+		return e, nil
+	}
+	if dec, ok := fastDecoders[eventType]; ok {
+		e, err := dec(data)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", eventType, err)
+		}
+		return e, nil
+	}
+	return domain.Decode(eventType, data)
+}
+
+// decodeMetadata decodes an event's metadata: by the fast path (scan.go)
+// when it is in the plain form, else by the full decoder.
+func decodeMetadata(data []byte) (eventstore.Metadata, error) {
+	if m, ok := scanMetadata(data); ok {
+		return m, nil
+	}
+	var m eventstore.Metadata
+	err := json.Unmarshal(data, &m)
+	return m, err
+}
+
+// unmarshalDate reads the "YYYY-MM-DD" that domain.Date writes without
+// allocating; anything else (null, another shape, an impossible day) is
+// left to domain.Date's own UnmarshalJSON, so the two never disagree.
+func unmarshalDate(b []byte, d *domain.Date) error {
+	if len(b) == 12 && b[0] == '"' && b[11] == '"' {
+		if v, ok := plainDate(string(b[1:11])); ok {
+			*d = v
+			return nil
+		}
+	}
+	return d.UnmarshalJSON(b)
+}
+
+// plainDate parses a valid YYYY-MM-DD.
+func plainDate(s string) (domain.Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return domain.Date{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	day, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || day < 1 || day > daysIn(y, time.Month(m)) {
+		return domain.Date{}, false
+	}
+	return domain.Date{Year: y, Month: time.Month(m), Day: day}, true
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(y int, m time.Month) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}

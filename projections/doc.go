@@ -1,0 +1,25 @@
+// Package projections is the read side of the catalogue: it follows the
+// event log's global feed, decodes every event once, and hands the decoded
+// events in batches to read-model stores that answer the questions people
+// ask of the catalogue (DOMAIN.md, questions 1–6).
+//
+// The pieces:
+//
+//   - Envelope: a recorded event with its decoded domain event and metadata.
+//     Decoding happens once, in the projector's pipeline, never in a store.
+//   - Store: the read-model port. A store applies a batch and advances its
+//     checkpoint atomically, so a projector that crashes resumes from the
+//     checkpoint with no event applied twice and none lost; and it answers
+//     the Queries. projections/memory is the embedded default; a PostgreSQL
+//     store implements the same port, and both pass projectionstest.
+//   - Projector: reads the feed from the store's checkpoint, decodes in
+//     parallel (order preserved), applies in size- and time-bounded batches,
+//     and lets a caller wait until a position it wrote is visible
+//     (read-your-writes without locking the write side).
+//
+// Every query fixes the two time axes of the catalogue (ARCHITECTURE.md,
+// "Time"): InForceOn, the date on which the legal facts are read, and AsOf,
+// the log position up to which facts are known. Together they answer an
+// auditor's question exactly: what did we believe at moment R about the
+// catalogue in force on date D (AsOf = PositionAt(R)).
+package projections

@@ -1,0 +1,83 @@
+package memory
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// AuditLog implements projections.Queries. An item or body filter walks
+// that item's or body's own entries; otherwise the walk starts at the
+// cursor, or at the first event recorded in the time range (a binary
+// search), and stops as soon as the page is full.
+func (s *Store) AuditLog(ctx context.Context, q projections.AuditQuery) (projections.LogPage, error) {
+	if err := q.Validate(); err != nil {
+		return projections.LogPage{}, err
+	}
+	page, err := projections.NewPaginator[projections.LogEntry](projections.ListLog, q.Page)
+	if err != nil {
+		return projections.LogPage{}, err
+	}
+	after, _, _ := projections.DecodeCursor(projections.ListLog, q.After)
+	if err := ctx.Err(); err != nil {
+		return projections.LogPage{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
+	visit := func(e *projections.LogEntry) bool {
+		if e.Position > asOf {
+			return false
+		}
+		if q.Matches(e) {
+			page.Add(projections.Cursor{Pos: e.Position}, func() projections.LogEntry { return cloneEntry(e) })
+		}
+		return !page.Full()
+	}
+	first := func(n int, pos func(int) eventstore.Position) int { // first index past the cursor
+		return sort.Search(n, func(i int) bool { return pos(i) > after.Pos })
+	}
+	switch {
+	case q.ItemID != "" || q.Body != "":
+		var idx []int32
+		if it := s.items[q.ItemID]; it != nil {
+			idx = it.entries
+		} else if q.ItemID == "" {
+			idx = s.bodyEntries[q.Body]
+		}
+		for _, i := range idx[first(len(idx), func(k int) eventstore.Position { return s.log.at(idx[k]).Position }):] {
+			if !visit(&s.log.at(i).LogEntry) {
+				break
+			}
+		}
+	default:
+		n := s.log.len()
+		start := first(n, func(k int) eventstore.Position { return s.log.at(int32(k)).Position })
+		if !q.RecordedFrom.IsZero() {
+			start = max(start, sort.Search(n, func(i int) bool { return !s.log.at(int32(i)).highWater.Before(q.RecordedFrom) }))
+		}
+		for i := start; i < n; i++ {
+			if !visit(&s.log.at(int32(i)).LogEntry) {
+				break
+			}
+		}
+	}
+	return projections.LogPage{Entries: page.Rows, PageInfo: page.Info(), AsOf: asOf}, nil
+}
+
+// PositionAt implements projections.Queries.
+func (s *Store) PositionAt(ctx context.Context, t time.Time) (eventstore.Position, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := sort.Search(s.log.len(), func(i int) bool { return s.log.at(int32(i)).highWater.After(t) })
+	if n == 0 {
+		return eventstore.Start, nil
+	}
+	return s.log.at(int32(n - 1)).Position, nil
+}

@@ -1,0 +1,237 @@
+package memory
+
+import (
+	"context"
+	"slices"
+	"sort"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// item is everything recorded about one item, each fact with its position.
+type item struct {
+	id         string
+	listed     mark             // listing: its effective date and position
+	facts      domain.ItemFacts // as listed
+	amendments []amendment      // in order of (effective date, position)
+	factsPos   eventstore.Position
+	revoked    mark
+
+	delegations []*delegation // in order of position
+	stream      []int32       // log indexes of the item stream's events
+	entries     []int32       // log indexes of every event concerning the item (with its code reservation)
+
+	// versions are the particulars with every amendment known, by
+	// effective date: versions[i] holds from versions[i].from until the
+	// next. versions[0] starts at the zero date (the listed facts, also
+	// shown for dates before the listing).
+	versions []version
+	dirty    bool // versions need a refresh at the end of the batch
+}
+
+type amendment struct {
+	from domain.Date
+	pos  eventstore.Position
+	e    domain.ItemAmended
+}
+
+type version struct {
+	from  domain.Date
+	facts domain.ItemFacts
+}
+
+func (it *item) list(e domain.ItemListed, pos eventstore.Position) {
+	it.listed.set(e.EffectiveFrom, pos)
+	it.facts = projections.Listed(e)
+	it.factsPos = max(it.factsPos, pos)
+}
+
+// amend inserts an amendment in (effective date, position) order: a
+// retroactive amendment recorded late goes before later-dated ones.
+func (it *item) amend(e domain.ItemAmended, pos eventstore.Position) {
+	a := amendment{from: e.EffectiveFrom, pos: pos, e: e}
+	i := sort.Search(len(it.amendments), func(i int) bool { return a.from.Before(it.amendments[i].from) })
+	it.amendments = slices.Insert(it.amendments, i, a)
+	it.factsPos = max(it.factsPos, pos)
+}
+
+// refresh recomputes the timeline of particulars after a batch changed them.
+func (it *item) refresh() {
+	it.dirty = false
+	vs := append(it.versions[:0], version{facts: it.facts})
+	f := it.facts
+	for _, a := range it.amendments {
+		f = projections.Amend(f, a.e)
+		vs = append(vs, version{from: a.from, facts: f})
+	}
+	it.versions = vs
+}
+
+// factsOn returns the particulars in force on day d with the log read up to
+// asOf: the listed facts with every amendment recorded by asOf and
+// effective on or before d applied in order of (effective date, position).
+// When asOf has seen every listing and amendment, that is the precomputed
+// timeline; otherwise the item's amendments are folded for this query.
+func (it *item) factsOn(d domain.Date, asOf eventstore.Position) domain.ItemFacts {
+	if asOf >= it.factsPos {
+		i := sort.Search(len(it.versions), func(i int) bool { return d.Before(it.versions[i].from) })
+		return it.versions[i-1].facts
+	}
+	f := it.facts
+	for _, a := range it.amendments {
+		if d.Before(a.from) {
+			break
+		}
+		if a.pos <= asOf {
+			f = projections.Amend(f, a.e)
+		}
+	}
+	return f
+}
+
+func (it *item) statusOn(d domain.Date, asOf eventstore.Position) projections.ItemStatus {
+	return projections.ItemStatusOn(it.listed.from, it.revoked.at(asOf), it.revoked.from, d)
+}
+
+func itemCursor(it *item) projections.Cursor {
+	return projections.Cursor{Key: it.facts.Code, Pos: it.listed.pos}
+}
+
+// view builds the item as read on d at asOf, with its delegations if asked.
+func (s *Store) itemView(it *item, d domain.Date, asOf eventstore.Position, withDelegations bool) projections.Item {
+	facts := it.factsOn(d, asOf)
+	v := projections.Item{
+		ID: it.id, ItemFacts: facts, Status: it.statusOn(d, asOf),
+		ListedFrom: it.listed.from, RevokedFrom: it.revoked.dateAt(asOf),
+	}
+	v.SubItems = slices.Clone(facts.SubItems)
+	// The stream's last event recorded by asOf gives revision and position.
+	n := sort.Search(len(it.stream), func(i int) bool { return s.log.at(it.stream[i]).Position > asOf })
+	if n > 0 {
+		last := s.log.at(it.stream[n-1])
+		v.Revision, v.Position = last.Revision, last.Position
+	}
+	if withDelegations {
+		v.Delegations = []projections.Delegation{}
+		for _, dl := range it.delegations {
+			if dl.pos <= asOf {
+				v.Delegations = append(v.Delegations, s.delegationView(dl, d, asOf, facts))
+			}
+		}
+	}
+	return v
+}
+
+// Catalogue implements projections.Queries.
+func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+	status, err := q.Validate()
+	if err != nil {
+		return projections.ItemPage{}, err
+	}
+	page, err := projections.NewPaginator[projections.Item](projections.ListItems, q.Page)
+	if err != nil {
+		return projections.ItemPage{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return projections.ItemPage{}, err
+	}
+	match := q.Matcher()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var asOf eventstore.Position
+	if q.Edition != "" {
+		ed, err := s.edition(q.Edition, s.checkpoint)
+		if err != nil {
+			return projections.ItemPage{}, err
+		}
+		for _, it := range s.editionContent(ed) {
+			if match(it.ItemFacts) {
+				page.Add(projections.Cursor{Key: it.Code, Pos: s.items[it.ID].listed.pos}, func() projections.Item { return it.Clone() })
+			}
+		}
+		asOf = ed.view.ContentAsOf
+	} else {
+		asOf = projections.ReadAt(q.AsOf, s.checkpoint)
+		d := q.InForceOn
+		for _, it := range s.itemOrder.inOrder() {
+			if !it.listed.at(asOf) || status != projections.ItemAnyStatus && it.statusOn(d, asOf) != status {
+				continue
+			}
+			if match(it.factsOn(d, asOf)) {
+				page.Add(itemCursor(it), func() projections.Item { return s.itemView(it, d, asOf, false) })
+			}
+		}
+	}
+	return projections.ItemPage{Items: page.Rows, Total: page.Total, PageInfo: page.Info(), AsOf: asOf}, nil
+}
+
+// Item implements projections.Queries.
+func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+	if err := q.Validate(); err != nil {
+		return projections.Item{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return projections.Item{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
+	var found *item
+	if q.ID != "" {
+		if it := s.items[q.ID]; it != nil && it.listed.at(asOf) {
+			found = it
+		}
+	} else {
+		// The last listed in force on the date; else the last listed.
+		listed := s.byCode[q.Code]
+		for i := len(listed) - 1; i >= 0; i-- {
+			it := listed[i]
+			if !it.listed.at(asOf) {
+				continue
+			}
+			if found == nil {
+				found = it
+			}
+			if it.statusOn(q.InForceOn, asOf) == projections.ItemInForce {
+				found = it
+				break
+			}
+		}
+	}
+	if found == nil {
+		return projections.Item{}, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s%s as of position %d", q.ID, q.Code, asOf)
+	}
+	return s.itemView(found, q.InForceOn, asOf, true), nil
+}
+
+// ItemHistory implements projections.Queries.
+func (s *Store) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	asOf = projections.ReadAt(asOf, s.checkpoint)
+	it := s.items[itemID]
+	if it == nil || !it.listed.at(asOf) {
+		return nil, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s as of position %d", itemID, asOf)
+	}
+	out := []projections.LogEntry{}
+	for _, i := range it.stream {
+		e := &s.log.at(i).LogEntry
+		if e.Position > asOf {
+			break
+		}
+		out = append(out, cloneEntry(e))
+	}
+	return out, nil
+}
+
+func cloneEntry(e *projections.LogEntry) projections.LogEntry {
+	c := *e
+	c.Data = slices.Clone(e.Data)
+	c.Bodies = slices.Clone(e.Bodies)
+	return c
+}

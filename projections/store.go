@@ -1,0 +1,69 @@
+package projections
+
+import (
+	"context"
+	"time"
+
+	"github.com/catalogue/catalogue/eventstore"
+)
+
+// Queries are the read side's questions (DOMAIN.md, questions 1–6). Every
+// store answers them with the same meaning, checked by projectionstest.
+//
+// Errors: INVALID_INPUT (domain.CodeInvalid) for a malformed query (a zero
+// InForceOn, a bad cursor, a page size out of range); ITEM_NOT_FOUND,
+// BODY_NOT_FOUND and EDITION_NOT_FOUND when the thing asked for is not
+// known as of the position read; anything else is an internal error.
+type Queries interface {
+	// Catalogue lists items (Q1) or an edition's items (Q2) with filters,
+	// in order of code, with cursor paging and the total count.
+	Catalogue(ctx context.Context, q CatalogueQuery) (ItemPage, error)
+	// Item returns one item with its particulars on the date, its status
+	// and its delegations.
+	Item(ctx context.Context, q ItemQuery) (Item, error)
+	// ItemHistory returns every event of an item's stream up to asOf
+	// (0 = latest), in order (Q4).
+	ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]LogEntry, error)
+	// Delegations lists delegations by receiving body, delegating body,
+	// item, mode and status (Q3: a body's powers).
+	Delegations(ctx context.Context, q DelegationQuery) (DelegationPage, error)
+	// Body returns one body registered on the date.
+	Body(ctx context.Context, code string, at Axes) (Body, error)
+	// Bodies lists bodies by kind and parent.
+	Bodies(ctx context.Context, q BodyQuery) (BodyPage, error)
+	// Editions lists the editions published up to asOf, in order of
+	// publication.
+	Editions(ctx context.Context, asOf eventstore.Position) ([]Edition, error)
+	// Edition returns one edition published up to asOf.
+	Edition(ctx context.Context, name string, asOf eventstore.Position) (Edition, error)
+	// EditionDiff tells what changed from edition from to edition to (Q2).
+	EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (EditionDiff, error)
+	// AuditLog returns the global change log, filtered, in order of
+	// position (Q5).
+	AuditLog(ctx context.Context, q AuditQuery) (LogPage, error)
+	// PositionAt returns the last position recorded at or before t, so that
+	// a query with AsOf = PositionAt(R) reads the log as it was known at
+	// moment R (Q6). Should the recorded times of the log ever go backwards
+	// (a clock step), it returns the last position p such that nothing up
+	// to p was recorded after t. Start when nothing was recorded by t.
+	PositionAt(ctx context.Context, t time.Time) (eventstore.Position, error)
+}
+
+// Store is the read-model port: a projector writes to it, the API reads.
+//
+// Apply applies a batch of events and advances the checkpoint to the last
+// one's position in one atomic step: a reader sees all of the batch or
+// none of it, and after a crash the checkpoint and the data agree. Events
+// at or below the checkpoint are skipped, so a batch delivered twice is
+// applied once; positions within a batch must increase. An event with a nil
+// Event (a foreign stream's) only advances the checkpoint. Apply must not
+// keep the slice; it may keep what the envelopes point to, which the
+// projector never changes.
+//
+// Checkpoint returns the position of the last event applied (Start for a
+// fresh store): the position a projector resumes after.
+type Store interface {
+	Queries
+	Apply(ctx context.Context, batch []Envelope) error
+	Checkpoint(ctx context.Context) (eventstore.Position, error)
+}
