@@ -42,6 +42,7 @@ const (
 	CodeWrongBody            Code = "WRONG_BODY"
 	CodeEffectiveDate        Code = "EFFECTIVE_DATE"
 	CodeEditionExists        Code = "EDITION_EXISTS"
+	CodeEditionNotFound      Code = "EDITION_NOT_FOUND"
 	CodeWrongExpectedVersion Code = "WRONG_EXPECTED_REVISION"
 )
 
@@ -58,7 +59,7 @@ const (
 // ClassOf tells which class a code belongs to.
 func ClassOf(c Code) Class {
 	switch c {
-	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound:
+	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound, CodeEditionNotFound:
 		return ClassNotFound
 	case CodeItemExists, CodeCodeTaken, CodeBodyExists, CodeEditionExists, CodeWrongExpectedVersion,
 		CodeAlreadyAccepted, CodeDelegationOverlap:

@@ -10,11 +10,7 @@ import (
 
 // CodeEditionNotFound is returned when an edition is not (yet, as of the
 // position read) published.
-//
-// It belongs with the other codes in domain (with ClassNotFound); it lives
-// here until domain gains it, which needs no change by callers since the
-// value stays the same.
-const CodeEditionNotFound domain.Code = "EDITION_NOT_FOUND"
+const CodeEditionNotFound = domain.CodeEditionNotFound
 
 // Axes fixes the two time axes of a query.
 type Axes struct {
