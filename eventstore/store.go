@@ -85,7 +85,24 @@ func (e ExpectedRevision) Check(version uint64) bool {
 	case expectStreamExists:
 		return version > 0
 	case expectExact:
-		return version == e.revision+1
+		return version > 0 && version-1 == e.revision
+	default:
+		return true
+	}
+}
+
+// FitsRetry reports whether events stored from revision first of a stream
+// could have been written by an append with this expectation: the test an
+// adapter applies before it answers an append whose event ids are already
+// stored as a retry of that append (and not as a conflict).
+func (e ExpectedRevision) FitsRetry(first uint64) bool {
+	switch e.kind {
+	case expectExact:
+		return first == e.revision+1
+	case expectNoStream:
+		return first == 0
+	case expectStreamExists:
+		return first > 0
 	default:
 		return true
 	}

@@ -108,7 +108,7 @@ func (s *Store) retried(stream string, expected eventstore.ExpectedRevision, ver
 		return eventstore.AppendResult{}, false, fmt.Errorf("memory: append to %s: event id %s already stored in stream %s", stream, first.ID, first.Stream)
 	}
 	conflict := &eventstore.ConflictError{Stream: stream, Expected: expected, Current: version}
-	if !retryFits(expected, first.Revision) || first.Revision+uint64(len(events)) > version {
+	if !expected.FitsRetry(first.Revision) || first.Revision+uint64(len(events)) > version {
 		return eventstore.AppendResult{}, false, conflict
 	}
 	positions := s.streams[stream]
@@ -121,21 +121,6 @@ func (s *Store) retried(stream string, expected eventstore.ExpectedRevision, ver
 	return eventstore.AppendResult{NextExpected: last, Position: positions[last]}, true, nil
 }
 
-// retryFits reports whether events stored from revision first could have
-// been written by an append with this expectation.
-func retryFits(expected eventstore.ExpectedRevision, first uint64) bool {
-	if r, ok := expected.Revision(); ok {
-		return first == r+1
-	}
-	switch {
-	case expected.IsNoStream():
-		return first == 0
-	case expected.IsStreamExists():
-		return first > 0
-	default:
-		return true
-	}
-}
 
 // ReadStream implements eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]eventstore.RecordedEvent, error) {

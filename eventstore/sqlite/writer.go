@@ -377,7 +377,7 @@ func (w *writer) retried(ctx context.Context, r *appendReq, version uint64) (eve
 	}
 	conflict := &eventstore.ConflictError{Stream: r.stream, Expected: r.expected, Current: version}
 	n := uint64(len(r.events))
-	if !retryFits(r.expected, first) || first+n > version {
+	if !r.expected.FitsRetry(first) || first+n > version {
 		return eventstore.AppendResult{}, false, conflict
 	}
 
@@ -406,21 +406,6 @@ func (w *writer) retried(ctx context.Context, r *appendReq, version uint64) (eve
 	return eventstore.AppendResult{NextExpected: first + n - 1, Position: pos}, true, nil
 }
 
-// retryFits reports whether events stored from revision first could have
-// been written by an append with this expectation.
-func retryFits(expected eventstore.ExpectedRevision, first uint64) bool {
-	if r, ok := expected.Revision(); ok {
-		return first == r+1
-	}
-	switch {
-	case expected.IsNoStream():
-		return first == 0
-	case expected.IsStreamExists():
-		return first > 0
-	default:
-		return true
-	}
-}
 
 // isConstraint reports a constraint violation (a duplicate event id), which
 // SQLite undoes by failing only the statement.

@@ -111,17 +111,8 @@ func Run(ctx context.Context, l *ledger.Ledger, progress Progress) (Summary, err
 		if err := ctx.Err(); err != nil {
 			return r.sum, err
 		}
-		level, ok := domain.ParseLevel(it.Level)
-		if !ok {
-			level = domain.LevelCounty
-		}
-		subs := make([]domain.SubItem, len(it.SubItems))
-		for j, si := range it.SubItems {
-			subs[j] = domain.SubItem{Code: si.Code, Name: si.Name}
-		}
-		res, err := l.ListItem(ctx, r.req(), domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name,
-			Department: it.Authority, Authority: it.Authority, LegalBasis: it.LegalBasis, Level: level, SubItems: subs},
-			Change: chg("青政发〔2023〕5号", "青岛市人民政府关于公布青岛市行政许可事项清单（2023年版）的通知", "2023-03-01")})
+		res, err := l.ListItem(ctx, r.req(), importer.Listing(it, domain.LevelCounty,
+			chg("青政发〔2023〕5号", "青岛市人民政府关于公布青岛市行政许可事项清单（2023年版）的通知", "2023-03-01")))
 		if err != nil {
 			return r.sum, fmt.Errorf("list %s: %w", it.Code, err)
 		}

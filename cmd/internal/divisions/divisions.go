@@ -21,6 +21,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/catalogue/catalogue/cmd/internal/sheet"
 )
 
 // Kind is what kind of body a division is. The values are those of
@@ -102,29 +104,29 @@ func Parse(r io.Reader) ([]Division, error) {
 		return nil, fmt.Errorf("divisions: reading the file: %w", err)
 	}
 	raw = bytes.TrimPrefix(raw, []byte("\uFEFF"))
-	var ps problems
+	ps := problems{Source: "divisions"}
 	if !utf8.Valid(raw) {
 		line := 1 + bytes.Count(raw[:validPrefix(raw)], []byte{'\n'})
-		ps.add(line, "", "the file is not valid UTF-8")
-		return nil, ps.err()
+		ps.Add(line, "", "the file is not valid UTF-8")
+		return nil, ps.Err()
 	}
 
 	cr := csv.NewReader(bytes.NewReader(raw))
 	cr.FieldsPerRecord = -1
 	rec, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		ps.add(0, "", "the file is empty; a header row is expected")
-		return nil, ps.err()
+		ps.Add(0, "", "the file is empty; a header row is expected")
+		return nil, ps.Err()
 	}
 	if err != nil {
-		if !addCSVProblem(&ps, err) {
+		if !ps.AddCSVProblem(err) {
 			return nil, fmt.Errorf("divisions: %w", err)
 		}
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 	h, ok := parseHeader(rec, &ps)
 	if !ok {
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 
 	var divs []Division
@@ -136,17 +138,17 @@ func Parse(r io.Reader) ([]Division, error) {
 			break
 		}
 		if err != nil {
-			if !addCSVProblem(&ps, err) {
+			if !ps.AddCSVProblem(err) {
 				return nil, fmt.Errorf("divisions: %w", err)
 			}
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if isBlank(rec) {
+		if sheet.IsBlank(rec) {
 			continue
 		}
 		if len(rec) != h.width {
-			ps.add(line, "", "the row has %d fields but the header has %d", len(rec), h.width)
+			ps.Add(line, "", "the row has %d fields but the header has %d", len(rec), h.width)
 			continue
 		}
 		d := Division{
@@ -157,15 +159,15 @@ func Parse(r io.Reader) ([]Division, error) {
 		}
 		ok := true
 		if d.Name == "" {
-			ps.add(line, colName, "name is empty")
+			ps.Add(line, colName, "name is empty")
 			ok = false
 		}
 		if d.Kind, err = KindOf(d.Code, d.Name); err != nil {
-			ps.add(line, colCode, "%v", err)
+			ps.Add(line, colCode, "%v", err)
 			ok = false
 		}
 		if i, dup := byCode[d.Code]; dup && d.Code != "" {
-			ps.add(line, colCode, "code %s is already on line %d", d.Code, divs[i].Line)
+			ps.Add(line, colCode, "code %s is already on line %d", d.Code, divs[i].Line)
 			ok = false
 		}
 		if ok {
@@ -175,11 +177,11 @@ func Parse(r io.Reader) ([]Division, error) {
 			rejected[d.Code] = true
 		}
 	}
-	if len(divs) == 0 && len(ps) == 0 {
-		ps.add(0, "", "no divisions: the file has a header but no rows")
+	if len(divs) == 0 && ps.Len() == 0 {
+		ps.Add(0, "", "no divisions: the file has a header but no rows")
 	}
 	checkParents(divs, byCode, rejected, &ps)
-	if err := ps.err(); err != nil {
+	if err := ps.Err(); err != nil {
 		return nil, err
 	}
 	return parentsFirst(divs, byCode), nil
@@ -192,7 +194,7 @@ func checkParents(divs []Division, byCode map[string]int, rejected map[string]bo
 	for _, d := range divs {
 		if d.ParentCode != "" && !rejected[d.ParentCode] {
 			if _, ok := byCode[d.ParentCode]; !ok {
-				ps.add(d.Line, colParent, "parent_code %s is not in the file", d.ParentCode)
+				ps.Add(d.Line, colParent, "parent_code %s is not in the file", d.ParentCode)
 			}
 		}
 	}
@@ -217,7 +219,7 @@ func checkParents(divs []Division, byCode map[string]int, rejected map[string]bo
 				codes = append(codes, divs[j].Code)
 			}
 			codes = append(codes, divs[first].Code)
-			ps.add(divs[first].Line, colParent, "parent_code loops: %s", strings.Join(codes, " → "))
+			ps.Add(divs[first].Line, colParent, "parent_code loops: %s", strings.Join(codes, " → "))
 		}
 		for _, j := range path {
 			state[j] = 2
@@ -280,7 +282,7 @@ func parseHeader(rec []string, ps *problems) (header, bool) {
 			continue // extra columns are allowed and ignored
 		}
 		if *p >= 0 {
-			ps.add(1, name, "column %s is given twice (columns %d and %d)", name, *p+1, i+1)
+			ps.Add(1, name, "column %s is given twice (columns %d and %d)", name, *p+1, i+1)
 			ok = false
 			continue
 		}
@@ -291,27 +293,11 @@ func parseHeader(rec []string, ps *problems) (header, bool) {
 		at   int
 	}{{colCode, h.code}, {colName, h.name}, {colParent, h.parent}} {
 		if c.at < 0 {
-			ps.add(1, c.name, "the header has no %s column", c.name)
+			ps.Add(1, c.name, "the header has no %s column", c.name)
 			ok = false
 		}
 	}
 	return h, ok
-}
-
-func isBlank(rec []string) bool {
-	return !slices.ContainsFunc(rec, func(c string) bool { return strings.TrimSpace(c) != "" })
-}
-
-// addCSVProblem records a CSV syntax error (a stray quote) as a problem of
-// its line and reports whether err was one; encoding/csv resumes at the next
-// line, so the rest of the file is still checked.
-func addCSVProblem(ps *problems, err error) bool {
-	var pe *csv.ParseError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	ps.add(pe.StartLine, "", "malformed CSV: %v", pe.Err)
-	return true
 }
 
 // validPrefix returns the length of the longest valid UTF-8 prefix of b.

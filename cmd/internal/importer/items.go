@@ -104,7 +104,7 @@ type entry struct {
 func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Options, progress Progress) (Report, error) {
 	entries := make([]entry, 0, len(items))
 	for _, it := range items {
-		c := listing(it, o)
+		c := Listing(it, o.DefaultLevel, o.change("按清单文件导入事项"))
 		parts := []string{o.Basis, o.Effective.String(), c.Code, c.Name, c.Department, c.Authority, c.LegalBasis, string(c.Level)}
 		for _, si := range c.SubItems {
 			parts = append(parts, si.Code, si.Name)
@@ -118,18 +118,25 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 	return run(ctx, entries, o.DryRun, progress)
 }
 
-func listing(it itemsheet.Item, o Options) domain.ListItem {
+// Listing turns a sheet's item into a listing command. A level the sheet
+// does not give (or gives in words no level matches) is defaultLevel; a
+// sheet without 主管部门 (the portal layout) has the implementing authority
+// stand for the competent department, which is what such portals mean.
+func Listing(it itemsheet.Item, defaultLevel domain.Level, ch domain.Change) domain.ListItem {
 	level, ok := domain.ParseLevel(it.Level)
 	if !ok {
-		level = o.DefaultLevel
+		level = defaultLevel
+	}
+	dept := it.Department
+	if dept == "" {
+		dept = it.Authority
 	}
 	subs := make([]domain.SubItem, len(it.SubItems))
 	for i, si := range it.SubItems {
 		subs[i] = domain.SubItem{Code: si.Code, Name: si.Name}
 	}
-	return domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name, Department: it.Department,
-		Authority: it.Authority, LegalBasis: it.LegalBasis, Level: level, SubItems: subs},
-		Change: o.change("按清单文件导入事项")}
+	return domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name, Department: dept,
+		Authority: it.Authority, LegalBasis: it.LegalBasis, Level: level, SubItems: subs}, Change: ch}
 }
 
 // run checks every entry, then records them in order. Entries that depend

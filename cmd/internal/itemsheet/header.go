@@ -97,18 +97,18 @@ func parseHeader(rec []string, ps *problems) (*header, bool) {
 			continue
 		}
 		if prev := h.col[f]; prev >= 0 {
-			ps.add(1, name, "columns %d (%s) and %d (%s) are the same column", prev+1, h.name[f], i+1, name)
+			ps.Add(1, name, "columns %d (%s) and %d (%s) are the same column", prev+1, h.name[f], i+1, name)
 			ok = false
 			continue
 		}
 		h.col[f], h.name[f] = i, name
 	}
 	if !h.has(fName) {
-		ps.add(1, ColName, "the header has no %s column", ColName)
+		ps.Add(1, ColName, "the header has no %s column", ColName)
 		ok = false
 	}
 	if !h.has(fAuthority) && !h.has(fDept) {
-		ps.add(1, ColAuthority, "the header has neither a %s nor a %s column", ColAuthority, ColDept)
+		ps.Add(1, ColAuthority, "the header has neither a %s nor a %s column", ColAuthority, ColDept)
 		ok = false
 	}
 	return h, ok

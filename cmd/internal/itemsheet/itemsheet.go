@@ -30,6 +30,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/catalogue/catalogue/cmd/internal/sheet"
 )
 
 // Item is one licensing item as the sheet describes it.
@@ -137,23 +139,23 @@ func ParseWith(r io.Reader, opts Options) ([]Item, error) {
 		return nil, &SheetError{Problems: []Problem{*p}}
 	}
 
-	var ps problems
+	ps := problems{Source: "itemsheet"}
 	cr := csv.NewReader(bytes.NewReader(text))
 	cr.FieldsPerRecord = -1 // we check the count ourselves, to report every bad row
 	rec, err := cr.Read()
 	switch {
 	case errors.Is(err, io.EOF):
-		ps.add(0, "", "the file is empty; a header row is expected")
-		return nil, ps.err()
+		ps.Add(0, "", "the file is empty; a header row is expected")
+		return nil, ps.Err()
 	case err != nil:
-		if !addCSVProblem(&ps, err) {
+		if !ps.AddCSVProblem(err) {
 			return nil, fmt.Errorf("itemsheet: %w", err)
 		}
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 	h, ok := parseHeader(rec, &ps)
 	if !ok {
-		return nil, ps.err()
+		return nil, ps.Err()
 	}
 
 	rows, n, err := readRows(cr, h, &ps)
@@ -161,11 +163,11 @@ func ParseWith(r io.Reader, opts Options) ([]Item, error) {
 		return nil, err
 	}
 	if n == 0 {
-		ps.add(0, "", "no items: the sheet has a header but no rows")
-		return nil, ps.err()
+		ps.Add(0, "", "no items: the sheet has a header but no rows")
+		return nil, ps.Err()
 	}
 	items := buildItems(rows, h, opts, &ps)
-	if err := ps.err(); err != nil {
+	if err := ps.Err(); err != nil {
 		return nil, err
 	}
 	return items, nil
@@ -191,19 +193,19 @@ func readRows(cr *csv.Reader, h *header, ps *problems) ([]*row, int, error) {
 			return rows, seen, nil
 		}
 		if err != nil {
-			if !addCSVProblem(ps, err) {
+			if !ps.AddCSVProblem(err) {
 				return nil, 0, fmt.Errorf("itemsheet: %w", err)
 			}
 			seen++
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if isBlank(rec) {
+		if sheet.IsBlank(rec) {
 			continue
 		}
 		seen++
 		if len(rec) != h.width {
-			ps.add(line, "", "the row has %d fields but the header has %d", len(rec), h.width)
+			ps.Add(line, "", "the row has %d fields but the header has %d", len(rec), h.width)
 			continue
 		}
 		rw := &row{
@@ -223,27 +225,6 @@ func readRows(cr *csv.Reader, h *header, ps *problems) ([]*row, int, error) {
 			rows = append(rows, rw)
 		}
 	}
-}
-
-// addCSVProblem records a CSV syntax error (a stray quote) as a problem of
-// its line and reports whether err was one; encoding/csv resumes at the next
-// line, so the rest of the sheet is still checked.
-func addCSVProblem(ps *problems, err error) bool {
-	var pe *csv.ParseError
-	if !errors.As(err, &pe) {
-		return false
-	}
-	ps.add(pe.StartLine, "", "malformed CSV: %v", pe.Err)
-	return true
-}
-
-func isBlank(rec []string) bool {
-	for _, c := range rec {
-		if strings.TrimSpace(c) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 // legalBasis joins the legal-basis columns. Lists that split 设定依据 (the
@@ -270,22 +251,22 @@ func legalBasis(h *header, rec []string) string {
 func checkRow(rw *row, h *header, ps *problems) bool {
 	ok := true
 	if rw.name == "" {
-		ps.add(rw.line, ColName, "%s is empty", ColName)
+		ps.Add(rw.line, ColName, "%s is empty", ColName)
 		ok = false
 	}
 	if rw.auth == "" && rw.dept == "" {
 		col, msg := h.whoColumns()
-		ps.add(rw.line, col, "%s", msg)
+		ps.Add(rw.line, col, "%s", msg)
 		ok = false
 	}
 	for _, c := range []struct{ col, v string }{{ColCode, rw.code}, {ColSubCode, rw.subCode}} {
 		if strings.ContainsFunc(c.v, unicode.IsSpace) {
-			ps.add(rw.line, c.col, "%s %q contains whitespace", c.col, c.v)
+			ps.Add(rw.line, c.col, "%s %q contains whitespace", c.col, c.v)
 			ok = false
 		}
 	}
 	if rw.subCode != "" && rw.subName == "" {
-		ps.add(rw.line, ColSubCode, "%s is given but %s is empty", ColSubCode, ColSubName)
+		ps.Add(rw.line, ColSubCode, "%s is given but %s is empty", ColSubCode, ColSubName)
 		ok = false
 	}
 	return ok
@@ -315,7 +296,7 @@ func groupRows(rows []*row, h *header, ps *problems) []*group {
 		g.rows = append(g.rows, rw)
 		if rw.subName == "" {
 			if g.own != nil {
-				ps.add(rw.line, ColName, "duplicate row: %s is already on line %d", describe(rw), g.own.line)
+				ps.Add(rw.line, ColName, "duplicate row: %s is already on line %d", describe(rw), g.own.line)
 				continue
 			}
 			g.own = rw
@@ -327,7 +308,7 @@ func groupRows(rows []*row, h *header, ps *problems) []*group {
 		if i := slices.IndexFunc(g.subs, func(s *row) bool {
 			return s.subName == rw.subName && subCodeOf(s, h) == subCodeOf(rw, h)
 		}); i >= 0 {
-			ps.add(rw.line, ColSubName, "duplicate row: %s %q of this item is already on line %d",
+			ps.Add(rw.line, ColSubName, "duplicate row: %s %q of this item is already on line %d",
 				ColSubName, rw.subName, g.subs[i].line)
 			continue
 		}
@@ -364,7 +345,7 @@ func agree(g *group, column string, get func(*row) string, ps *problems) (string
 		case val == "":
 			val, at = v, rw.line
 		case v != val:
-			ps.add(rw.line, column, "%s differs from line %d, which belongs to the same item", column, at)
+			ps.Add(rw.line, column, "%s differs from line %d, which belongs to the same item", column, at)
 		}
 	}
 	return val, at
@@ -494,10 +475,10 @@ func makeCodes(items []Item, groups []*group, prefix string, ps *problems) {
 			n, err := strconv.Atoi(seq)
 			switch {
 			case seq == "":
-				ps.add(it.Line, ColSeq, "the item has no %s and no %s to make a code from", ColCode, ColSeq)
+				ps.Add(it.Line, ColSeq, "the item has no %s and no %s to make a code from", ColCode, ColSeq)
 				continue
 			case err != nil || n <= 0:
-				ps.add(it.Line, ColSeq, "%s %q is not a positive whole number, so no code can be made from it", ColSeq, seq)
+				ps.Add(it.Line, ColSeq, "%s %q is not a positive whole number, so no code can be made from it", ColSeq, seq)
 				continue
 			}
 			it.Code = fmt.Sprintf("%s%04d", prefix, n)
@@ -545,6 +526,6 @@ func checkUnique(items []Item, groups []*group, subCodeCol string, ps *problems)
 		if col != ColCode && col != ColSubCode {
 			col = ColCode
 		}
-		ps.add(u.line, col, "duplicate code %s: %s here, %s on line %d", u.code, u.what, f.what, f.line)
+		ps.Add(u.line, col, "duplicate code %s: %s here, %s on line %d", u.code, u.what, f.what, f.line)
 	}
 }
