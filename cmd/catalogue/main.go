@@ -7,6 +7,7 @@
 //	catalogue import FILE ...       import a spreadsheet of items (CSV)
 //	catalogue bodies import FILE    register districts, zones and towns
 //	catalogue demo                  record a realistic demo catalogue
+//	catalogue token create|list|revoke  issue and revoke API tokens
 package main
 
 import (
@@ -22,7 +23,10 @@ import (
 const usage = `catalogue — the administrative-licensing item catalogue (行政许可事项清单) as an event-sourced ledger
 
 Usage:
-  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE]
+  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--anonymous-read=false]
+  catalogue token   create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR]
+  catalogue token   list [--data DIR]
+  catalogue token   revoke ID|NAME [--data DIR]
   catalogue import  FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--level LEVEL] [--code-prefix P] [--dry-run] [--data DIR]
   catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
   catalogue demo    [--data DIR]
@@ -71,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errUsage
 		}
 		return bodiesCmd(ctx, args[2:], stdout, stderr)
+	case "token":
+		return tokenCmd(args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
 	case "gen":

@@ -17,18 +17,23 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	data := fs.String("data", defaultDataDir(), "data directory (SQLite event log)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	jurisdiction := fs.String("jurisdiction", "", "body code of the catalogue's government; delegations go only to bodies beneath it")
+	anonymous := fs.Bool("anonymous-read", true, "let requests without a token read the public catalogue")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return errUsage
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	began := time.Now()
-	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: log, Progress: stderr})
+	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: log, Progress: stderr,
+		NoAnonymousRead: !*anonymous})
 	if err != nil {
 		return err
 	}
+	if svc.FirstToken != "" {
+		printFirstToken(stdout, svc.FirstToken)
+	}
 	pos, _ := svc.Read.Checkpoint(ctx)
-	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, %d events, ready in %s)\n  health: %s/healthz\n",
-		svc.URL(), *data, pos, time.Since(began).Round(time.Millisecond), svc.URL())
+	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, %d events, ready in %s)\n  GraphQL: %s/query\n  GraphiQL: %s/\n  health: %s/healthz\n",
+		svc.URL(), *data, pos, time.Since(began).Round(time.Millisecond), svc.URL(), svc.URL(), svc.URL())
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "shutting down…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -121,7 +121,6 @@ func (s *Store) retried(stream string, expected eventstore.ExpectedRevision, ver
 	return eventstore.AppendResult{NextExpected: last, Position: positions[last]}, true, nil
 }
 
-
 // ReadStream implements eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]eventstore.RecordedEvent, error) {
 	if err := ctx.Err(); err != nil {

@@ -406,7 +406,6 @@ func (w *writer) retried(ctx context.Context, r *appendReq, version uint64) (eve
 	return eventstore.AppendResult{NextExpected: first + n - 1, Position: pos}, true, nil
 }
 
-
 // isConstraint reports a constraint violation (a duplicate event id), which
 // SQLite undoes by failing only the statement.
 func isConstraint(err error) bool {

@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/graph"
+	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/graph/graphiql"
 	"github.com/catalogue/catalogue/projections"
 	"github.com/catalogue/catalogue/projections/memory"
 )
@@ -25,6 +28,12 @@ type Config struct {
 	Logger       *slog.Logger
 	// Progress receives start-up progress lines (rebuilding the read models).
 	Progress io.Writer
+	// NoAnonymousRead makes every API request need a token; by default
+	// anyone may read the public catalogue.
+	NoAnonymousRead bool
+	// Limits bound what one API request may cost; zero fields take the
+	// defaults (see graph.Limits).
+	Limits graph.Limits
 }
 
 // Service is a running catalogue: event log, ledger, read models kept live
@@ -34,6 +43,11 @@ type Service struct {
 	Ledger    *ledger.Ledger
 	Read      projections.Store
 	Projector *projections.Projector
+	Tokens    *auth.Store
+	// FirstToken is the secret of the legal-officer token created on the
+	// first start of a data directory, for the caller to show once; empty
+	// on every later start. Only its hash is stored.
+	FirstToken string
 
 	log      *slog.Logger
 	listener net.Listener
@@ -62,7 +76,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			dd.Close()
 		}
 	}()
-	s := &Service{Data: dd, log: cfg.Logger, Read: memory.New()}
+	s := &Service{Data: dd, log: cfg.Logger, Read: memory.New(), Tokens: auth.Open(dd.Path)}
+	if s.FirstToken, err = s.Tokens.Bootstrap(FirstTokenName); err != nil {
+		return nil, fmt.Errorf("create the first token: %w", err)
+	}
 	opts := []ledger.Option{}
 	if cfg.Jurisdiction != "" {
 		opts = append(opts, ledger.WithJurisdiction(cfg.Jurisdiction))
@@ -94,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		s.done.Wait()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	s.http = &http.Server{Handler: s.routes(cfg), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	s.done.Go(func() {
 		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("http server stopped", "err", err)
@@ -106,9 +123,23 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 // URL is where the service answers.
 func (s *Service) URL() string { return "http://" + s.listener.Addr().String() }
 
-func (s *Service) routes() http.Handler {
+// FirstTokenName is the name (and so the recorded actor) of the token
+// created on first start.
+const FirstTokenName = "admin"
+
+// routes mounts the GraphQL endpoint at /query and GraphiQL, served from
+// the binary itself, at / and /graphiql/.
+func (s *Service) routes(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
+	mux.Handle("/query", graph.NewHandler(graph.Config{
+		Ledger: s.Ledger, Read: s.Read, Feed: s.Projector, Log: s.Data.Events, Tokens: s.Tokens,
+		Logger: s.log, AnonymousRead: !cfg.NoAnonymousRead, Limits: cfg.Limits,
+	}))
+	ide := graphiql.Handler()
+	mux.Handle("/graphiql", http.StripPrefix("/graphiql", ide))
+	mux.Handle("/graphiql/", http.StripPrefix("/graphiql", ide))
+	mux.Handle("/", ide)
 	return mux
 }
 

@@ -1,0 +1,345 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// FileName is the token file in the data directory.
+const FileName = "tokens.json"
+
+// Token is one issued token as stored: everything but the secret.
+type Token struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Role Role   `json:"role"`
+	Body string `json:"body,omitempty"`
+	// Hash is "sha256:" and the hex SHA-256 of the secret.
+	Hash      string     `json:"hash"`
+	CreatedAt time.Time  `json:"createdAt"`
+	RevokedAt *time.Time `json:"revokedAt,omitempty"`
+}
+
+// Active reports whether the token still signs in.
+func (t Token) Active() bool { return t.RevokedAt == nil }
+
+type tokenFile struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// Store is the token file of a data directory. Writers (the CLI, the first
+// start of the server) take an exclusive file lock and replace the file
+// atomically; a server re-reads it whenever it changed, so a token created
+// or revoked from the command line takes effect on the next request.
+type Store struct {
+	path string
+	lock string
+	now  func() time.Time
+
+	mu     sync.RWMutex
+	stamp  stamp
+	byHash map[string]*Principal // active tokens only
+}
+
+// stamp identifies a version of the file cheaply (one stat).
+type stamp struct {
+	exists bool
+	ino    uint64
+	size   int64
+	mtime  time.Time
+}
+
+// Open returns the token store of a data directory; the file need not exist.
+func Open(dataDir string) *Store {
+	return &Store{path: filepath.Join(dataDir, FileName), lock: filepath.Join(dataDir, "tokens.lock"), now: time.Now}
+}
+
+// ErrNotFound is returned by Revoke for an unknown token.
+var ErrNotFound = errors.New("no such token")
+
+// Spec describes a token to create.
+type Spec struct {
+	Role Role
+	// Body is required for a BodyOfficer and refused for the other roles.
+	Body string
+	// Name is recorded as the actor of the holder's changes; unique among
+	// active tokens. Empty picks one from the role, body and id.
+	Name string
+}
+
+// Create issues a token and returns its secret, which is shown once and
+// never stored.
+func (s *Store) Create(spec Spec) (string, Token, error) {
+	if _, err := ParseRole(string(spec.Role)); err != nil {
+		return "", Token{}, err
+	}
+	switch {
+	case spec.Role == BodyOfficer && strings.TrimSpace(spec.Body) == "":
+		return "", Token{}, errors.New("a body_officer token needs --body (the body code it is scoped to)")
+	case spec.Role != BodyOfficer && spec.Body != "":
+		return "", Token{}, fmt.Errorf("--body is only for body_officer tokens; a %s is not scoped to a body", spec.Role)
+	}
+	var secret string
+	var tok Token
+	err := s.update(func(f *tokenFile) error {
+		var err error
+		secret, tok, err = s.issue(f, spec)
+		return err
+	})
+	return secret, tok, err
+}
+
+// Bootstrap creates the first token — a legal officer named name — if the
+// token file does not exist yet, and returns its secret; it returns "" when
+// the file exists (tokens were issued before, even if all are revoked since).
+func (s *Store) Bootstrap(name string) (string, error) {
+	var secret string
+	err := s.update(func(f *tokenFile) error {
+		if f != nil && f.Tokens != nil {
+			return errUnchanged
+		}
+		var err error
+		secret, _, err = s.issue(f, Spec{Role: LegalOfficer, Name: name})
+		return err
+	})
+	if errors.Is(err, errUnchanged) {
+		return "", nil
+	}
+	return secret, err
+}
+
+// Revoke revokes the active token with the given id or name.
+func (s *Store) Revoke(idOrName string) (Token, error) {
+	var revoked Token
+	err := s.update(func(f *tokenFile) error {
+		for i := range f.Tokens {
+			t := &f.Tokens[i]
+			if t.Active() && (t.ID == idOrName || t.Name == idOrName) {
+				now := s.now().UTC()
+				t.RevokedAt = &now
+				revoked = *t
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: no active token has id or name %q", ErrNotFound, idOrName)
+	})
+	return revoked, err
+}
+
+// List returns every token issued, revoked ones included, in order of issue.
+func (s *Store) List() ([]Token, error) {
+	f, _, err := s.read()
+	return f.Tokens, err
+}
+
+// Authenticate returns the principal a secret signs in, or an
+// UNAUTHENTICATED error.
+func (s *Store) Authenticate(secret string) (*Principal, error) {
+	if err := s.refresh(); err != nil {
+		return nil, err
+	}
+	h := hash(secret)
+	s.mu.RLock()
+	p := s.byHash[h]
+	s.mu.RUnlock()
+	if p == nil {
+		return nil, Unauthenticated("the bearer token is unknown or revoked")
+	}
+	return p, nil
+}
+
+// refresh re-reads the file if it changed since it was last read.
+func (s *Store) refresh() error {
+	st, err := statFile(s.path)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	same := st == s.stamp && s.byHash != nil
+	s.mu.RUnlock()
+	if same {
+		return nil
+	}
+	f, st, err := s.read()
+	if err != nil {
+		return err
+	}
+	byHash := make(map[string]*Principal, len(f.Tokens))
+	for _, t := range f.Tokens {
+		if t.Active() {
+			byHash[t.Hash] = &Principal{Name: t.Name, Role: t.Role, Body: t.Body, TokenID: t.ID}
+		}
+	}
+	s.mu.Lock()
+	s.stamp, s.byHash = st, byHash
+	s.mu.Unlock()
+	return nil
+}
+
+func statFile(path string) (stamp, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return stamp{}, nil
+	}
+	if err != nil {
+		return stamp{}, fmt.Errorf("token file: %w", err)
+	}
+	st := stamp{exists: true, size: fi.Size(), mtime: fi.ModTime()}
+	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.ino = sys.Ino
+	}
+	return st, nil
+}
+
+// read returns the file's content (nil Tokens when it does not exist) and
+// the stamp of the version read.
+func (s *Store) read() (tokenFile, stamp, error) {
+	for {
+		before, err := statFile(s.path)
+		if err != nil || !before.exists {
+			return tokenFile{}, before, err
+		}
+		b, err := os.ReadFile(s.path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // replaced between stat and read
+		}
+		if err != nil {
+			return tokenFile{}, stamp{}, fmt.Errorf("token file: %w", err)
+		}
+		var f tokenFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			return tokenFile{}, stamp{}, fmt.Errorf("token file %s: %w", s.path, err)
+		}
+		if f.Tokens == nil {
+			f.Tokens = []Token{}
+		}
+		after, err := statFile(s.path)
+		if err != nil {
+			return tokenFile{}, stamp{}, err
+		}
+		if after == before {
+			return f, after, nil
+		}
+	}
+}
+
+var errUnchanged = errors.New("unchanged")
+
+// update runs f on the file's content under an exclusive lock shared with
+// other processes, and replaces the file with the result atomically. f gets
+// nil Tokens when the file does not exist.
+func (s *Store) update(f func(*tokenFile) error) error {
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o750); err != nil {
+		return err
+	}
+	lf, err := os.OpenFile(s.lock, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("token file lock: %w", err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("token file lock: %w", err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	cur, _, err := s.read()
+	if err != nil {
+		return err
+	}
+	if err := f(&cur); err != nil {
+		return err
+	}
+	if cur.Tokens == nil {
+		cur.Tokens = []Token{}
+	}
+	b, err := json.MarshalIndent(cur, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(s.path, append(b, '\n'))
+}
+
+// writeAtomic writes a file readable by its owner only and renames it into
+// place, so a reader sees the old or the new file, never half of one.
+func writeAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokens-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// issue adds a new token to f and returns its secret.
+func (s *Store) issue(f *tokenFile, spec Spec) (string, Token, error) {
+	id, err := randomString(6, hex.EncodeToString)
+	if err != nil {
+		return "", Token{}, err
+	}
+	secret, err := randomString(32, base64.RawURLEncoding.EncodeToString)
+	if err != nil {
+		return "", Token{}, err
+	}
+	secret = "cat_" + secret
+	name := strings.TrimSpace(spec.Name)
+	if name == "" {
+		name = string(spec.Role)
+		if spec.Body != "" {
+			name += "@" + spec.Body
+		}
+		name += "-" + id
+	}
+	for _, t := range f.Tokens {
+		if t.Active() && t.Name == name {
+			return "", Token{}, fmt.Errorf("an active token is already named %q (names are recorded as the actor of changes, so they must tell holders apart)", name)
+		}
+	}
+	t := Token{ID: id, Name: name, Role: spec.Role, Body: strings.TrimSpace(spec.Body), Hash: hash(secret), CreatedAt: s.now().UTC()}
+	f.Tokens = append(f.Tokens, t)
+	return secret, t, nil
+}
+
+func hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func randomString(n int, encode func([]byte) string) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return encode(b), nil
+}

@@ -1,0 +1,103 @@
+package graph
+
+import (
+	"context"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/graph/model"
+)
+
+// request builds the ledger request of a mutation. The actor is the
+// signed-in principal, never anything the request says; the correlation id
+// may come from the X-Correlation-ID header, so that a client can tie the
+// events of one user action together.
+func (r *Resolver) request(ctx context.Context, commandID string, expectedRevision *int) (ledger.Request, *auth.Principal, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return ledger.Request{}, nil, err
+	}
+	req := ledger.Request{CommandID: commandID, Actor: p.Actor()}
+	if expectedRevision != nil {
+		if *expectedRevision < 0 {
+			return ledger.Request{}, nil, domain.Errorf(domain.CodeInvalid, "expectedRevision", "must not be negative")
+		}
+		rev := uint64(*expectedRevision)
+		req.ExpectedRevision = &rev
+	}
+	if oc := graphql.GetOperationContext(ctx); oc != nil && oc.Headers != nil {
+		if id := strings.TrimSpace(oc.Headers.Get("X-Correlation-ID")); len(id) <= 128 {
+			req.CorrelationID = id
+		}
+	}
+	return req, p, nil
+}
+
+// change is the legal change every mutation carries.
+func change(basis string, reason *string, effectiveFrom domain.Date) domain.Change {
+	return domain.Change{Basis: basis, Reason: deref(reason), EffectiveFrom: effectiveFrom}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// ptr returns nil for the zero value, so empty strings become null.
+func ptr[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+func subItems(in []model.SubItemInput) []domain.SubItem {
+	if in == nil {
+		return nil
+	}
+	out := make([]domain.SubItem, len(in))
+	for i, s := range in {
+		out[i] = domain.SubItem{Code: s.Code, Name: s.Name}
+	}
+	return out
+}
+
+func itemPayload(res ledger.Result) *model.ItemPayload {
+	return &model.ItemPayload{ItemID: res.ID, Revision: int(res.Revision), Position: res.Position}
+}
+
+func delegationPayload(itemID string, delegationID string, res ledger.Result) *model.DelegationPayload {
+	return &model.DelegationPayload{DelegationID: delegationID, ItemID: itemID, Revision: int(res.Revision), Position: res.Position}
+}
+
+// mayDelegateFrom refuses a body officer a delegation from any body but its
+// own: the catalogue's government delegates through legal officers.
+func mayDelegateFrom(p *auth.Principal, from string) error {
+	if p.Role != auth.BodyOfficer || from == p.Body {
+		return nil
+	}
+	if from == "" {
+		return auth.Forbidden("from: a body officer of %s delegates only its own powers; set from: %q (the catalogue's own government delegates through a legal officer)", p.Body, p.Body)
+	}
+	return auth.Forbidden("from: a body officer of %s cannot delegate for %s", p.Body, from)
+}
+
+// orGovernment names a delegating body for messages.
+func orGovernment(from string) string {
+	if from == "" {
+		return "the catalogue's own government"
+	}
+	return from
+}
+
+func domainPublish(in model.PublishEditionInput) domain.PublishEdition {
+	return domain.PublishEdition{Name: in.Name, Change: change(in.Basis, in.Reason, in.EffectiveFrom)}
+}

@@ -1,0 +1,135 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/graph/model"
+)
+
+// The codes every error carries in extensions.code. Clients branch on them;
+// the rule that refused a change is in extensions.rule (a domain code such
+// as CODE_TAKEN) and the input field at fault in extensions.field.
+const (
+	CodeBadUserInput    = "BAD_USER_INPUT"
+	CodeNotFound        = "NOT_FOUND"
+	CodeConflict        = "CONFLICT"
+	CodeForbidden       = auth.CodeForbidden
+	CodeUnauthenticated = auth.CodeUnauthenticated
+	CodeInternal        = "INTERNAL"
+	// CodeUnavailable: the read models did not reach a waitFor position in
+	// time; retrying later succeeds.
+	CodeUnavailable = "UNAVAILABLE"
+)
+
+// classCodes maps the domain's classes of refusal to API codes.
+var classCodes = map[domain.Class]string{
+	domain.ClassInvalid:  CodeBadUserInput,
+	domain.ClassNotFound: CodeNotFound,
+	domain.ClassConflict: CodeConflict,
+}
+
+// requestCodes are gqlgen's codes for a request refused before execution
+// (unparsable, invalid against the schema, over a limit): the client's
+// input is at fault. The original code stays in extensions.reason.
+var requestCodes = map[string]bool{
+	errcode.ParseFailed:         true,
+	errcode.ValidationFailed:    true,
+	"COMPLEXITY_LIMIT_EXCEEDED": true,
+	codeDepthLimit:              true,
+}
+
+// presentError is the API's one error presenter: every error a client sees
+// passes here and leaves with an extensions.code. An error that is no
+// refusal the API knows is an internal error: logged with its detail, shown
+// only as "internal error".
+func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	ext := map[string]any{}
+	var (
+		conflict *ledger.ConflictError
+		rule     *domain.Error
+		authErr  *auth.Error
+		input    *model.InputError
+		wait     *WaitError
+	)
+	switch {
+	case errors.As(err, &conflict):
+		ext["code"], ext["rule"], ext["field"] = CodeConflict, domain.CodeWrongExpectedVersion, "expectedRevision"
+		ext["expectedRevision"] = conflict.Expected
+		ext["currentRevision"] = nil
+		if conflict.HasCurrent {
+			ext["currentRevision"] = conflict.Current
+		}
+	case errors.As(err, &rule):
+		ext["code"], ext["rule"] = classCodes[domain.ClassOf(rule.Code)], rule.Code
+		if rule.Field != "" {
+			ext["field"] = rule.Field
+		}
+	case errors.As(err, &authErr):
+		ext["code"] = authErr.Code
+	case errors.As(err, &input):
+		ext["code"] = CodeBadUserInput
+	case errors.As(err, &wait):
+		ext["code"], ext["position"], ext["reached"] = CodeUnavailable, fmt.Sprint(wait.Position), fmt.Sprint(wait.Reached)
+	case gqlErr.Err == nil || errors.As(gqlErr.Err, new(*gqlerror.Error)):
+		// gqlgen's own errors about the request: keep their message.
+		code, _ := gqlErr.Extensions["code"].(string)
+		switch {
+		case requestCodes[code]:
+			ext["reason"] = code
+			ext["code"] = CodeBadUserInput
+		case code != "":
+			ext["code"] = code
+		default:
+			ext["code"] = CodeBadUserInput
+		}
+	default:
+		r.logInternal(ctx, err)
+		return &gqlerror.Error{Message: "internal error", Path: gqlErr.Path, Locations: gqlErr.Locations,
+			Extensions: map[string]any{"code": CodeInternal}}
+	}
+	for k, v := range gqlErr.Extensions {
+		if _, set := ext[k]; !set {
+			ext[k] = v
+		}
+	}
+	gqlErr.Extensions = ext
+	return gqlErr
+}
+
+// logInternal logs an internal error with what is needed to find it: the
+// operation, the field path and the principal.
+func (r *Resolver) logInternal(ctx context.Context, err error) {
+	attrs := []any{"err", err}
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name
+		}
+		attrs = append(attrs, "operation", name)
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		attrs = append(attrs, "path", fc.Path().String())
+	}
+	if p := auth.FromContext(ctx); p != nil {
+		attrs = append(attrs, "actor", p.Name)
+	}
+	r.logger.ErrorContext(ctx, "graphql: internal error", attrs...)
+}
+
+// recoverPanic turns a panic in a resolver into an internal error, with the
+// stack in the log.
+func (r *Resolver) recoverPanic(ctx context.Context, v any) error {
+	return fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+}

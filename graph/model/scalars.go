@@ -1,0 +1,97 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+)
+
+// InputError is a malformed scalar value in a request. The error presenter
+// reports it as BAD_USER_INPUT; gqlgen adds the path of the argument.
+type InputError struct{ Message string }
+
+func (e *InputError) Error() string { return e.Message }
+
+// MarshalDate writes a domain.Date as "YYYY-MM-DD"; the zero date ("not
+// set", e.g. no revocation) is null.
+func MarshalDate(d domain.Date) graphql.Marshaler {
+	if d.IsZero() {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, `"`+d.String()+`"`)
+	})
+}
+
+// UnmarshalDate reads "YYYY-MM-DD".
+func UnmarshalDate(v any) (domain.Date, error) {
+	s, ok := v.(string)
+	if !ok {
+		return domain.Date{}, &InputError{fmt.Sprintf("a Date is a string YYYY-MM-DD, not %T", v)}
+	}
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		return domain.Date{}, &InputError{err.Error()}
+	}
+	return d, nil
+}
+
+// MarshalPosition writes a log position as a decimal string, because JSON
+// numbers lose precision above 2^53 and EventStoreDB positions are byte
+// offsets that get there.
+func MarshalPosition(p eventstore.Position) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		var buf [24]byte
+		b := append(buf[:0], '"')
+		b = strconv.AppendUint(b, uint64(p), 10)
+		w.Write(append(b, '"'))
+	})
+}
+
+// UnmarshalPosition reads a position given as a decimal string (what the
+// API returns) or, for convenience in hand-written queries, as an integer.
+func UnmarshalPosition(v any) (eventstore.Position, error) {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = v
+	case json.Number:
+		s = v.String()
+	case int:
+		s = strconv.Itoa(v)
+	case int64:
+		s = strconv.FormatInt(v, 10)
+	default:
+		return 0, &InputError{fmt.Sprintf("a Position is a decimal string, not %T", v)}
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, &InputError{fmt.Sprintf("%q is not a position (an unsigned 64-bit decimal integer)", s)}
+	}
+	return eventstore.Position(n), nil
+}
+
+// MarshalJSON writes stored JSON data as it is: event data is valid JSON,
+// checked when it was decoded on its way into the read models.
+func MarshalJSON(b []byte) graphql.Marshaler {
+	if len(b) == 0 {
+		return graphql.Null
+	}
+	return graphql.WriterFunc(func(w io.Writer) { w.Write(b) })
+}
+
+// UnmarshalJSON accepts any JSON value (the scalar is output only in this
+// schema; gqlgen still needs an unmarshaler).
+func UnmarshalJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &InputError{err.Error()}
+	}
+	return b, nil
+}

@@ -1,0 +1,78 @@
+package graph
+
+import (
+	"context"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/graph/model"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// auditQuery turns the schema's event filter into the read side's query. A
+// body officer reads only the events that concern its own body.
+func auditQuery(ctx context.Context, f *model.EventFilter) (projections.AuditQuery, error) {
+	var q projections.AuditQuery
+	if f != nil {
+		q.RecordedFrom, q.RecordedBefore = deref(f.RecordedFrom), deref(f.RecordedBefore)
+		q.Actor, q.Types, q.ItemID, q.Body, q.Basis = deref(f.Actor), f.Types, deref(f.ItemID), deref(f.Body), deref(f.Basis)
+	}
+	if p := auth.FromContext(ctx); p.Is(auth.BodyOfficer) {
+		if q.Body != "" && q.Body != p.Body {
+			return q, auth.Forbidden("filter.body: a body officer of %s reads only the events that concern %s", p.Body, p.Body)
+		}
+		q.Body = p.Body
+	}
+	return q, q.Validate()
+}
+
+// followPage is how many log entries a subscription reads at once.
+const followPage = 256
+
+// follow delivers the audit log entries matching q after position after
+// (default: the read models' current position, so only new events), first
+// the backlog, then each new entry once the read models include it. It
+// reads the same audit log as the events query, so both filter alike.
+//
+// A slow client holds only its own goroutine: the channel is unbuffered, so
+// nothing is read ahead of what the client takes, and everything stops when
+// the connection closes (ctx is done).
+func (r *Resolver) follow(ctx context.Context, after *eventstore.Position, q projections.AuditQuery) (<-chan *projections.LogEntry, error) {
+	last := r.feed.Position()
+	if after != nil {
+		last = *after
+	}
+	out := make(chan *projections.LogEntry)
+	go func() {
+		defer close(out)
+		for {
+			q.AsOf = r.feed.Position()
+			q.Page = projections.Page{First: followPage, After: projections.EncodeCursor(projections.ListLog, projections.Cursor{Pos: last})}
+			page, err := r.read.AuditLog(ctx, q)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.logger.Error("events subscription stopped", "err", err)
+				}
+				return
+			}
+			for i := range page.Entries {
+				select {
+				case out <- &page.Entries[i]:
+				case <-ctx.Done():
+					return
+				}
+			}
+			switch {
+			case page.HasNextPage:
+				last = page.Entries[len(page.Entries)-1].Position
+				continue
+			case page.AsOf > last:
+				last = page.AsOf // everything up to it has been read
+			}
+			if err := r.feed.WaitFor(ctx, last+1); err != nil {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
