@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,10 +23,8 @@ import (
 
 // genCmd writes a large realistic log for benchmarks into a data directory.
 func genCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, data := flags("gen", stderr, "", "data directory to create (must not hold a log yet)")
 	cfg := gen.DefaultConfig
-	data := fs.String("data", "", "data directory to create (must not hold a log yet)")
 	fs.IntVar(&cfg.Events, "events", cfg.Events, "events to write")
 	fs.IntVar(&cfg.Items, "items", cfg.Items, "items")
 	fs.IntVar(&cfg.Bodies, "bodies", cfg.Bodies, "bodies")
@@ -65,10 +62,8 @@ func generate(ctx context.Context, dir string, cfg gen.Config, stdout, stderr io
 // whole log, listening), and its peak resident memory — beside a raw
 // sequential read of the same log file in the same run.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bench startup", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, data := flags("bench startup", stderr, "", "data directory with a log (default: generate one in a temporary directory)")
 	cfg := gen.DefaultConfig
-	data := fs.String("data", "", "data directory with a log (default: generate one in a temporary directory)")
 	fs.IntVar(&cfg.Events, "events", cfg.Events, "events to generate when --data is not given")
 	runs := fs.Int("runs", 3, "start-ups to measure")
 	pos, err := parse(fs, args)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,9 +11,7 @@ import (
 )
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", defaultDataDir(), "data directory (SQLite event log)")
+	fs, data := flags("serve", stderr, defaultDataDir(), "data directory (SQLite event log)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	jurisdiction := fs.String("jurisdiction", "", "body code of the catalogue's government; delegations go only to bodies beneath it")
 	anonymous := fs.Bool("anonymous-read", true, "let requests without a token read the public catalogue")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -27,10 +26,8 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, tokenUsage)
 		return errUsage
 	}
-	fs := flag.NewFlagSet("token "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, data := flags("token "+args[0], stderr, defaultDataDir(), "data directory")
 	fs.Usage = func() { fmt.Fprint(stderr, tokenUsage) }
-	data := fs.String("data", defaultDataDir(), "data directory")
 	role := fs.String("role", "", "legal_officer, body_officer or auditor")
 	body := fs.String("body", "", "the body code a body_officer is scoped to")
 	name := fs.String("name", "", "who holds the token (recorded as the actor of their changes)")

@@ -35,6 +35,14 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// flags makes a command's flag set, with the --data flag every command
+// has (defaulting to def) and errors printed to stderr.
+func flags(name string, stderr io.Writer, def, usage string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.String("data", def, usage)
+}
+
 func defaultDataDir() string {
 	if d := os.Getenv("CATALOGUE_DATA"); d != "" {
 		return d
@@ -82,9 +90,7 @@ func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.O
 }
 
 func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", defaultDataDir(), "data directory")
+	fs, data := flags("import", stderr, defaultDataDir(), "data directory")
 	basis := fs.String("basis", "", "the document deciding the import (文号), required")
 	effective := fs.String("effective", "", "effective date YYYY-MM-DD (施行日期), required")
 	reason := fs.String("reason", "", "reason recorded with every item")
@@ -149,9 +155,7 @@ func report(w io.Writer, what string, rep importer.Report, dry bool) error {
 }
 
 func bodiesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("bodies import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", defaultDataDir(), "data directory")
+	fs, data := flags("bodies import", stderr, defaultDataDir(), "data directory")
 	basis := fs.String("basis", "国家统计局统计用区划代码", "the document the divisions come from")
 	effective := fs.String("effective", "2022-10-31", "effective date YYYY-MM-DD")
 	dry := fs.Bool("dry-run", false, "check the whole file, record nothing")
@@ -190,9 +194,7 @@ func bodiesCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	data := fs.String("data", defaultDataDir(), "data directory")
+	fs, data := flags("demo", stderr, defaultDataDir(), "data directory")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

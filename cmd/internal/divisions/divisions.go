@@ -13,7 +13,6 @@ package divisions
 
 import (
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -111,18 +110,9 @@ func Parse(r io.Reader) ([]Division, error) {
 		return nil, ps.Err()
 	}
 
-	cr := csv.NewReader(bytes.NewReader(raw))
-	cr.FieldsPerRecord = -1
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		ps.Add(0, "", "the file is empty; a header row is expected")
-		return nil, ps.Err()
-	}
+	cr, rec, err := ps.ReadHeader(raw)
 	if err != nil {
-		if !ps.AddCSVProblem(err) {
-			return nil, fmt.Errorf("divisions: %w", err)
-		}
-		return nil, ps.Err()
+		return nil, err
 	}
 	h, ok := parseHeader(rec, &ps)
 	if !ok {

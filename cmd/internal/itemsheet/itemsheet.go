@@ -20,7 +20,6 @@
 package itemsheet
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -140,18 +139,9 @@ func ParseWith(r io.Reader, opts Options) ([]Item, error) {
 	}
 
 	ps := problems{Source: "itemsheet"}
-	cr := csv.NewReader(bytes.NewReader(text))
-	cr.FieldsPerRecord = -1 // we check the count ourselves, to report every bad row
-	rec, err := cr.Read()
-	switch {
-	case errors.Is(err, io.EOF):
-		ps.Add(0, "", "the file is empty; a header row is expected")
-		return nil, ps.Err()
-	case err != nil:
-		if !ps.AddCSVProblem(err) {
-			return nil, fmt.Errorf("itemsheet: %w", err)
-		}
-		return nil, ps.Err()
+	cr, rec, err := ps.ReadHeader(text)
+	if err != nil {
+		return nil, err
 	}
 	h, ok := parseHeader(rec, &ps)
 	if !ok {

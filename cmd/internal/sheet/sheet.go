@@ -6,9 +6,11 @@
 package sheet
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 )
@@ -93,4 +95,26 @@ func (ps *Problems) AddCSVProblem(err error) bool {
 // spreadsheet row).
 func IsBlank(rec []string) bool {
 	return !slices.ContainsFunc(rec, func(c string) bool { return strings.TrimSpace(c) != "" })
+}
+
+// ReadHeader starts reading CSV text: it returns a reader positioned after
+// the header row, and that row. A file that is empty or whose header row is
+// malformed is recorded as a problem and returned as ps.Err(); any other
+// read error is returned wrapped. The reader accepts rows of any length:
+// callers check the count themselves, to report every bad row.
+func (ps *Problems) ReadHeader(text []byte) (*csv.Reader, []string, error) {
+	cr := csv.NewReader(bytes.NewReader(text))
+	cr.FieldsPerRecord = -1
+	rec, err := cr.Read()
+	switch {
+	case errors.Is(err, io.EOF):
+		ps.Add(0, "", "the file is empty; a header row is expected")
+		return nil, nil, ps.Err()
+	case err != nil:
+		if !ps.AddCSVProblem(err) {
+			return nil, nil, fmt.Errorf("%s: %w", ps.Source, err)
+		}
+		return nil, nil, ps.Err()
+	}
+	return cr, rec, nil
 }
