@@ -19,6 +19,7 @@ import (
 
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
 )
 
 // TestEndToEnd runs the real binary on a temporary data directory the way a
@@ -27,7 +28,24 @@ import (
 // Guang'an catalogue imported through the API, delegations to two
 // districts, an acceptance, a withdrawal, a revocation and an edition; then
 // a restart, after which every answer must be the same.
-func TestEndToEnd(t *testing.T) {
+func TestEndToEnd(t *testing.T) { endToEnd(t) }
+
+// TestEndToEndEventStoreDBTestServer runs the same scenario with the event
+// log in EventStoreDB: the real EventStore-Client-Go over real gRPC against
+// the in-process test server (eventstore/esdb/esdbtest). It proves the
+// binary's wiring and the adapter against the client's wire code, not
+// against a real EventStoreDB server.
+func TestEndToEndEventStoreDBTestServer(t *testing.T) {
+	srv, err := esdbtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	endToEnd(t, "--events", srv.URL())
+}
+
+// endToEnd runs the scenario with serve's extra flags (the event log).
+func endToEnd(t *testing.T, extra ...string) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -38,7 +56,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	data := filepath.Join(dir, "data")
 
-	srv := startBinary(t, bin, data)
+	srv := startBinary(t, bin, data, extra...)
 	if srv.firstToken == "" {
 		t.Fatalf("the first start printed no token:\n%s", srv.stdout.String())
 	}
@@ -140,7 +158,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	srv.stop(t)
-	srv = startBinary(t, bin, data)
+	srv = startBinary(t, bin, data, extra...)
 	if srv.firstToken != "" {
 		t.Fatal("a restart printed a new admin token")
 	}
@@ -221,9 +239,9 @@ type binary struct {
 var servingLine = regexp.MustCompile(`catalogue serving (http://\S+)`)
 var tokenLine = regexp.MustCompile(`^\s+(cat_\S+)\s*$`)
 
-func startBinary(t *testing.T, bin, data string) *binary {
+func startBinary(t *testing.T, bin, data string, extra ...string) *binary {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, extra...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,7 @@ import (
 const usage = `catalogue — the administrative-licensing item catalogue (行政许可事项清单) as an event-sourced ledger
 
 Usage:
-  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--anonymous-read=false]
+  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--anonymous-read=false]
   catalogue token   create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR]
   catalogue token   list [--data DIR]
   catalogue token   revoke ID|NAME [--data DIR]

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
+	"github.com/catalogue/catalogue/eventstore/esdb"
 )
 
 func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -15,13 +17,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	jurisdiction := fs.String("jurisdiction", "", "body code of the catalogue's government; delegations go only to bodies beneath it")
 	anonymous := fs.Bool("anonymous-read", true, "let requests without a token read the public catalogue")
+	events := fs.String("events", os.Getenv("CATALOGUE_EVENTS"), "event log: empty for SQLite in the data directory, or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return errUsage
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	began := time.Now()
-	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: log, Progress: stderr,
-		NoAnonymousRead: !*anonymous})
+	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: logger, Progress: stderr,
+		NoAnonymousRead: !*anonymous, Events: *events})
 	if err != nil {
 		return err
 	}
@@ -29,8 +32,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		printFirstToken(stdout, svc.FirstToken)
 	}
 	pos, _ := svc.Read.Checkpoint(ctx)
-	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, %d events, ready in %s)\n  GraphQL: %s/query\n  GraphiQL: %s/\n  health: %s/healthz\n",
-		svc.URL(), *data, pos, time.Since(began).Round(time.Millisecond), svc.URL(), svc.URL(), svc.URL())
+	log := *data
+	if *events != "" {
+		log = esdb.RedactURL(*events)
+	}
+	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, position %d, ready in %s)\n  GraphQL: %s/query\n  GraphiQL: %s/\n  health: %s/healthz\n",
+		svc.URL(), log, pos, time.Since(began).Round(time.Millisecond), svc.URL(), svc.URL(), svc.URL())
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "shutting down…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -4,8 +4,10 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,7 +15,6 @@ import (
 	"syscall"
 
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/eventstore/sqlite"
 )
 
 // DataDir is an embedded-mode data directory, held exclusively by one
@@ -31,6 +32,13 @@ var ErrInUse = errors.New("data directory in use")
 // OpenDataDir creates the directory if needed, locks it and opens the
 // event log inside it.
 func OpenDataDir(path string) (*DataDir, error) {
+	return OpenDataDirEvents(context.Background(), path, "", nil)
+}
+
+// OpenDataDirEvents is OpenDataDir with the event log named by events (see
+// OpenEvents): the directory still holds the tokens and the lock when the
+// log is elsewhere.
+func OpenDataDirEvents(ctx context.Context, path, events string, log *slog.Logger) (*DataDir, error) {
 	if err := os.MkdirAll(path, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -48,7 +56,7 @@ func OpenDataDir(path string) (*DataDir, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	store, err := sqlite.Open(filepath.Join(path, "events.db"))
+	store, err := OpenEvents(ctx, path, events, log)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open event log: %w", err)

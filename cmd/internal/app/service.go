@@ -23,6 +23,7 @@ import (
 // Config is what `catalogue serve` is told.
 type Config struct {
 	DataDir      string
+	Events       string // event log: "" for SQLite in DataDir, or esdb://… (see OpenEvents)
 	Addr         string // host:port; port 0 picks a free one
 	Jurisdiction string // body code of the catalogue's government, optional
 	Logger       *slog.Logger
@@ -67,7 +68,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
-	dd, err := OpenDataDir(cfg.DataDir)
+	dd, err := OpenDataDirEvents(ctx, cfg.DataDir, cfg.Events, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,31 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/eventstore/esdb"
+	"github.com/catalogue/catalogue/eventstore/sqlite"
+)
+
+// OpenEvents opens the event log events names: empty for the embedded
+// SQLite log in the data directory dir, an esdb:// or esdb+discover://
+// connection string (the EventStore client's; TLS and credentials go in
+// it) for EventStoreDB or KurrentDB. An EventStoreDB that cannot be
+// reached fails here, at start, not at the first command.
+func OpenEvents(ctx context.Context, dir, events string, log *slog.Logger) (eventstore.Store, error) {
+	switch {
+	case events == "":
+		return sqlite.Open(filepath.Join(dir, "events.db"))
+	case strings.HasPrefix(events, "esdb://"), strings.HasPrefix(events, "esdb+discover://"):
+		// The feed carries only the catalogue's streams, filtered on the
+		// server.
+		return esdb.Open(ctx, events, esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, Logger: log})
+	default:
+		return nil, fmt.Errorf("event log %q: want empty (SQLite in the data directory) or an esdb:// or esdb+discover:// connection string", esdb.RedactURL(events))
+	}
+}

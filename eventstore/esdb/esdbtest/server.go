@@ -1,0 +1,684 @@
+// Package esdbtest is an in-process stand-in for an EventStoreDB node: a
+// gRPC server on 127.0.0.1 that implements the Streams and ServerFeatures
+// services from the EventStore-Client-Go v4.2.0 module's own generated
+// stubs, backed by an in-memory log.
+//
+// It exists because no EventStoreDB server can run where the tests run. A
+// test against it proves the adapter against the real client's wire code
+// (encoding, streaming, error mapping, subscription framing) and against
+// the server semantics written down in shared/design/EVENTSTOREDB.md; it
+// does not prove the adapter against the real server. Where it follows the
+// real server:
+//
+//   - 0-based stream revisions; expected revision any / no_stream /
+//     stream_exists / exact; wrong expected version answered in-band with
+//     the current revision, as AppendResp.WrongExpectedVersion.
+//   - Event-id idempotency as the server's CheckCommit does it: with an
+//     exact or no_stream expectation below the current revision the ids
+//     after the expected revision are compared (all match: the original
+//     result, nothing written; otherwise wrong expected version);
+//     expected == current always appends; any/stream_exists consult a
+//     commit cache (here: unbounded, never forgetting).
+//   - $all positions are increasing byte-offset-like numbers with gaps
+//     (commit == prepare), and the log starts with a system event, so an
+//     unfiltered reader sees `$`-prefixed streams and types as on a real
+//     node.
+//   - Reads: stream forwards/backwards inclusive, $all forwards inclusive
+//     and backwards exclusive, stream_not_found in-band; `type`,
+//     `content-type` and `created` (100 ns ticks since the Unix epoch,
+//     decimal) on every event.
+//   - Subscriptions to $all: confirmation, catch-up, CheckpointReached
+//     every max_search_window × multiplier scanned events when filtered and
+//     once before CaughtUp (as 24.10 does: (2^64−1, 2^64−1) when nothing
+//     matched yet), CaughtUp, then live events; `from` is exclusive.
+//   - Keepalive enforcement permits the client's 10 s pings; the version
+//     string is plain X.Y.Z.
+//
+// Not implemented: deletes, tombstones, stream subscriptions, persistent
+// subscriptions, projections, gossip, authentication, TLS, the append size
+// limit, link resolution.
+package esdbtest
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+)
+
+// Version is what GetSupportedMethods reports: plain X.Y.Z, as the client
+// parses it.
+const Version = "24.10.0"
+
+// record is one event in the log.
+type record struct {
+	id          uuid.UUID
+	stream      string
+	revision    uint64
+	pos         uint64 // commit == prepare
+	typ         string
+	contentType string
+	data, meta  []byte
+	created     int64 // 100 ns ticks since the Unix epoch
+}
+
+// Server is the in-process test server. Its log lives as long as the
+// Server, across Restart, so a test can drop connections and
+// subscriptions without losing events.
+type Server struct {
+	mu      sync.Mutex
+	log     []*record
+	streams map[string][]*record
+	ids     map[uuid.UUID]*record // the commit cache for any/stream_exists
+	next    uint64                // the next position
+	changed chan struct{}         // closed and replaced on every append
+	drop    chan struct{}         // closed and replaced by DropSubscriptions
+
+	addr   string
+	grpc   *grpc.Server
+	subs   int // subscriptions started, for tests of resubscription
+	rewind int // fault injection: see RewindSubscriptions
+}
+
+// Start starts a server on a free port of 127.0.0.1. Stop it with Stop.
+func Start() (*Server, error) {
+	s := &Server{
+		streams: make(map[string][]*record),
+		ids:     make(map[uuid.UUID]*record),
+		next:    1 << 10, // a real log starts with epoch and settings records
+		changed: make(chan struct{}),
+		drop:    make(chan struct{}),
+	}
+	// A system event first, as on a real node, so that filters matter.
+	s.write("$epoch-information", []*api.AppendReq_ProposedMessage{{
+		Id:       structuredID(uuid.New()),
+		Data:     []byte(`{}`),
+		Metadata: map[string]string{"type": "$epoch-information", "content-type": "application/json"},
+	}})
+	if err := s.serve("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) serve(addr string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("esdbtest: listen: %w", err)
+	}
+	g := grpc.NewServer(
+		// The client pings every 10 s, even without a call in flight; the
+		// default policy (5 min) would answer with GOAWAY.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: time.Second, PermitWithoutStream: true}),
+	)
+	api.RegisterStreamsServer(g, &streams{s: s})
+	serverfeatures.RegisterServerFeaturesServer(g, features{})
+	s.mu.Lock()
+	s.addr, s.grpc = lis.Addr().String(), g
+	s.mu.Unlock()
+	go func() { _ = g.Serve(lis) }()
+	return nil
+}
+
+// Addr is host:port of the server.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// URL is a connection string for the client: single node, no TLS.
+func (s *Server) URL() string { return "esdb://" + s.Addr() + "?tls=false" }
+
+// Stop stops serving; running calls end with Unavailable.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	g := s.grpc
+	s.mu.Unlock()
+	g.Stop()
+}
+
+// Restart stops serving and serves the same log again on the same
+// address, like a node restart: connections and subscriptions are lost,
+// the events are not.
+func (s *Server) Restart() error {
+	s.Stop()
+	return s.serve(s.Addr())
+}
+
+// Subscriptions is how many subscriptions to $all have been started.
+func (s *Server) Subscriptions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.subs
+}
+
+// RewindSubscriptions makes every later subscription start n records
+// before the position it asks for. A real server does not do this; it is
+// a fault injected to prove that a subscriber drops what it has already
+// delivered.
+func (s *Server) RewindSubscriptions(n int) {
+	s.mu.Lock()
+	s.rewind = n
+	s.mu.Unlock()
+}
+
+// DropSubscriptions ends every running subscription with Unavailable, as a
+// node does when it shuts down, while the connection stays up.
+func (s *Server) DropSubscriptions() {
+	s.mu.Lock()
+	close(s.drop)
+	s.drop = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// write appends under the lock; the caller decided the expectation.
+func (s *Server) write(stream string, msgs []*api.AppendReq_ProposedMessage) *record {
+	created := time.Now().UnixNano() / 100
+	var last *record
+	for _, m := range msgs {
+		id, _ := protoID(m.GetId())
+		r := &record{
+			id:          id,
+			stream:      stream,
+			revision:    uint64(len(s.streams[stream])),
+			pos:         s.next,
+			typ:         m.GetMetadata()["type"],
+			contentType: m.GetMetadata()["content-type"],
+			data:        append([]byte{}, m.GetData()...),
+			meta:        append([]byte{}, m.GetCustomMetadata()...),
+			created:     created,
+		}
+		if r.contentType != "application/json" {
+			r.contentType = "application/octet-stream"
+		}
+		// Byte-offset-like: the record's size plus a header, so positions
+		// have gaps of varying width.
+		s.next += uint64(64 + len(stream) + len(r.typ) + len(r.data) + len(r.meta))
+		s.log = append(s.log, r)
+		s.streams[stream] = append(s.streams[stream], r)
+		s.ids[id] = r
+		last = r
+	}
+	close(s.changed)
+	s.changed = make(chan struct{})
+	return last
+}
+
+type features struct {
+	serverfeatures.UnimplementedServerFeaturesServer
+}
+
+func (features) GetSupportedMethods(context.Context, *shared.Empty) (*serverfeatures.SupportedMethods, error) {
+	return &serverfeatures.SupportedMethods{
+		EventStoreServerVersion: Version,
+		Methods: []*serverfeatures.SupportedMethod{
+			{ServiceName: "event_store.client.streams.streams", MethodName: "read"},
+			{ServiceName: "event_store.client.streams.streams", MethodName: "append"},
+		},
+	}, nil
+}
+
+type streams struct {
+	api.UnimplementedStreamsServer
+	s *Server
+}
+
+// Append implements the Streams service's client-streaming Append.
+func (h *streams) Append(srv api.Streams_AppendServer) error {
+	first, err := srv.Recv()
+	if err != nil {
+		return err
+	}
+	opts := first.GetOptions()
+	if opts == nil {
+		return status.Error(codes.InvalidArgument, "append: options expected first")
+	}
+	var msgs []*api.AppendReq_ProposedMessage
+	for {
+		req, err := srv.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			return err
+		}
+		m := req.GetProposedMessage()
+		if m == nil {
+			return status.Error(codes.InvalidArgument, "append: proposed message expected")
+		}
+		if _, err := protoID(m.GetId()); err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		msgs = append(msgs, m)
+	}
+	return srv.SendAndClose(h.s.append(string(opts.GetStreamIdentifier().GetStreamName()), opts, msgs))
+}
+
+// append decides an append as the server's CheckCommit does (see the
+// package comment).
+func (s *Server) append(stream string, opts *api.AppendReq_Options, msgs []*api.AppendReq_ProposedMessage) *api.AppendResp {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs := s.streams[stream]
+	cur := int64(len(recs)) - 1 // -1: no stream
+	if len(msgs) == 0 {
+		return s.appendNew(stream, msgs, cur)
+	}
+	ids := make([]uuid.UUID, len(msgs))
+	for i, m := range msgs {
+		ids[i], _ = protoID(m.GetId())
+	}
+
+	var expected int64
+	switch o := opts.GetExpectedStreamRevision().(type) {
+	case *api.AppendReq_Options_Revision:
+		expected = int64(o.Revision)
+	case *api.AppendReq_Options_NoStream:
+		expected = -1
+	case *api.AppendReq_Options_StreamExists:
+		if cur < 0 {
+			return wrongVersion(cur, opts)
+		}
+		return s.appendByCache(stream, opts, msgs, ids, cur)
+	default: // any
+		return s.appendByCache(stream, opts, msgs, ids, cur)
+	}
+	switch {
+	case expected < cur: // the ids after the expected revision decide
+		n := expected
+		for _, id := range ids {
+			n++
+			if n > cur || recs[n].id != id {
+				return wrongVersion(cur, opts)
+			}
+		}
+		return appended(recs[n], true) // the original write's result
+	case expected > cur:
+		return wrongVersion(cur, opts)
+	default: // expected == current appends, even with known ids
+		return s.appendNew(stream, msgs, cur)
+	}
+}
+
+// appendByCache is any/stream_exists: ids all in the commit cache for this
+// stream mean a retry (nothing written), some of them a conflict, none an
+// append.
+func (s *Server) appendByCache(stream string, opts *api.AppendReq_Options, msgs []*api.AppendReq_ProposedMessage, ids []uuid.UUID, cur int64) *api.AppendResp {
+	var last *record
+	for i, id := range ids {
+		r, ok := s.ids[id]
+		if !ok || r.stream != stream {
+			if i == 0 {
+				return s.appendNew(stream, msgs, cur)
+			}
+			return wrongVersion(cur, opts)
+		}
+		last = r
+	}
+	// The server's already-committed answer carries the original revision;
+	// it is answered here without a position, the least the adapter can
+	// rely on.
+	return appended(last, false)
+}
+
+func (s *Server) appendNew(stream string, msgs []*api.AppendReq_ProposedMessage, cur int64) *api.AppendResp {
+	if len(msgs) == 0 {
+		if cur < 0 {
+			return &api.AppendResp{Result: &api.AppendResp_Success_{Success: &api.AppendResp_Success{
+				CurrentRevisionOption: &api.AppendResp_Success_NoStream{NoStream: &shared.Empty{}},
+				PositionOption:        &api.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}},
+			}}}
+		}
+		return appended(s.streams[stream][cur], false)
+	}
+	return appended(s.write(stream, msgs), true)
+}
+
+// appended is a success answer naming r as the last event written.
+func appended(r *record, withPosition bool) *api.AppendResp {
+	ok := &api.AppendResp_Success{
+		CurrentRevisionOption: &api.AppendResp_Success_CurrentRevision{CurrentRevision: r.revision},
+		PositionOption:        &api.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}},
+	}
+	if withPosition {
+		ok.PositionOption = &api.AppendResp_Success_Position{Position: &api.AppendResp_Position{CommitPosition: r.pos, PreparePosition: r.pos}}
+	}
+	return &api.AppendResp{Result: &api.AppendResp_Success_{Success: ok}}
+}
+
+func wrongVersion(cur int64, opts *api.AppendReq_Options) *api.AppendResp {
+	w := &api.AppendResp_WrongExpectedVersion{}
+	if cur < 0 {
+		w.CurrentRevisionOption = &api.AppendResp_WrongExpectedVersion_CurrentNoStream{CurrentNoStream: &shared.Empty{}}
+	} else {
+		w.CurrentRevisionOption = &api.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: uint64(cur)}
+	}
+	switch o := opts.GetExpectedStreamRevision().(type) {
+	case *api.AppendReq_Options_Revision:
+		w.ExpectedRevisionOption = &api.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: o.Revision}
+	case *api.AppendReq_Options_NoStream:
+		w.ExpectedRevisionOption = &api.AppendResp_WrongExpectedVersion_ExpectedNoStream{ExpectedNoStream: &shared.Empty{}}
+	case *api.AppendReq_Options_StreamExists:
+		w.ExpectedRevisionOption = &api.AppendResp_WrongExpectedVersion_ExpectedStreamExists{ExpectedStreamExists: &shared.Empty{}}
+	default:
+		w.ExpectedRevisionOption = &api.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: &shared.Empty{}}
+	}
+	return &api.AppendResp{Result: &api.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: w}}
+}
+
+// Read implements the Streams service's server-streaming Read: stream and
+// $all reads, and subscriptions to $all.
+func (h *streams) Read(req *api.ReadReq, srv api.Streams_ReadServer) error {
+	o := req.GetOptions()
+	if o == nil || o.GetUuidOption() == nil {
+		return status.Error(codes.InvalidArgument, "read: options and uuid_option are required")
+	}
+	f, err := newFilter(o)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
+	out := sender{srv: srv, stringIDs: o.GetUuidOption().GetString_() != nil}
+	backwards := o.GetReadDirection() == api.ReadReq_Options_Backwards
+	switch {
+	case o.GetSubscription() != nil:
+		all := o.GetAll()
+		if all == nil {
+			return status.Error(codes.Unimplemented, "esdbtest: only subscriptions to $all")
+		}
+		return h.s.subscribe(srv.Context(), all, f, out)
+	case o.GetStream() != nil:
+		return h.s.readStream(o.GetStream(), backwards, o.GetCount(), out)
+	case o.GetAll() != nil:
+		return h.s.readAll(o.GetAll(), backwards, o.GetCount(), f, out)
+	}
+	return status.Error(codes.InvalidArgument, "read: no stream option")
+}
+
+func (s *Server) readStream(o *api.ReadReq_Options_StreamOptions, backwards bool, count uint64, out sender) error {
+	name := string(o.GetStreamIdentifier().GetStreamName())
+	s.mu.Lock()
+	recs := s.streams[name]
+	s.mu.Unlock()
+	if len(recs) == 0 {
+		return out.srv.Send(&api.ReadResp{Content: &api.ReadResp_StreamNotFound_{StreamNotFound: &api.ReadResp_StreamNotFound{
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(name)},
+		}}})
+	}
+	var page []*record
+	last := uint64(len(recs) - 1)
+	from := o.GetRevision() // 0 for Start
+	if !backwards {         // inclusive
+		if o.GetEnd() != nil {
+			from = last + 1
+		}
+		for ; from <= last && uint64(len(page)) < count; from++ {
+			page = append(page, recs[from])
+		}
+	} else { // inclusive too
+		if o.GetEnd() != nil {
+			from = last
+		}
+		for i := int64(min(from, last)); i >= 0 && uint64(len(page)) < count; i-- {
+			page = append(page, recs[i])
+		}
+	}
+	for _, r := range page {
+		if err := out.event(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) readAll(o *api.ReadReq_Options_AllOptions, backwards bool, count uint64, f *filter, out sender) error {
+	s.mu.Lock()
+	log := s.log
+	s.mu.Unlock()
+	var page []*record
+	if !backwards { // inclusive
+		i := 0
+		if p := o.GetPosition(); p != nil {
+			i = firstAtOrAfter(log, p.GetCommitPosition())
+		} else if o.GetEnd() != nil {
+			i = len(log)
+		}
+		for ; i < len(log) && uint64(len(page)) < count; i++ {
+			if f.match(log[i]) {
+				page = append(page, log[i])
+			}
+		}
+	} else { // exclusive
+		i := len(log) - 1
+		if p := o.GetPosition(); p != nil {
+			i = firstAtOrAfter(log, p.GetCommitPosition()) - 1
+		} else if o.GetStart() != nil {
+			i = -1
+		}
+		for ; i >= 0 && uint64(len(page)) < count; i-- {
+			if f.match(log[i]) {
+				page = append(page, log[i])
+			}
+		}
+	}
+	for _, r := range page {
+		if err := out.event(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// firstAtOrAfter is the index of the first record at or after pos.
+func firstAtOrAfter(log []*record, pos uint64) int {
+	lo, hi := 0, len(log)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if log[m].pos < pos {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// subscribe serves a subscription to $all: confirmation, catch-up with
+// checkpoints, one checkpoint and CaughtUp, then live events.
+func (s *Server) subscribe(ctx context.Context, o *api.ReadReq_Options_AllOptions, f *filter, out sender) error {
+	if err := out.srv.Send(&api.ReadResp{Content: &api.ReadResp_Confirmation{Confirmation: &api.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString(),
+	}}}); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.subs++
+	next := 0 // index of the next record to scan; from is exclusive
+	switch {
+	case o.GetEnd() != nil:
+		next = len(s.log)
+	case o.GetPosition() != nil:
+		next = firstAtOrAfter(s.log, o.GetPosition().GetCommitPosition()+1)
+	}
+	next = max(next-s.rewind, 0)
+	drop := s.drop
+	s.mu.Unlock()
+
+	scanned, matched := 0, 0
+	caughtUp := false
+	for {
+		s.mu.Lock()
+		batch := s.log[next:]
+		changed := s.changed
+		s.mu.Unlock()
+		for _, r := range batch {
+			next++
+			scanned++
+			if f.match(r) {
+				matched++
+				if err := out.event(r); err != nil {
+					return err
+				}
+			}
+			if f.filtered && scanned%f.checkpointEvery == 0 {
+				if err := out.checkpoint(r.pos); err != nil {
+					return err
+				}
+			}
+		}
+		if !caughtUp {
+			caughtUp = true
+			if f.filtered {
+				// 24.10 sends (2^64−1, 2^64−1) when nothing has matched.
+				pos := uint64(math.MaxUint64)
+				if matched > 0 {
+					pos = batch[len(batch)-1].pos
+				}
+				if err := out.checkpoint(pos); err != nil {
+					return err
+				}
+			}
+			if err := out.srv.Send(&api.ReadResp{Content: &api.ReadResp_CaughtUp_{CaughtUp: &api.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-changed:
+		case <-drop:
+			return status.Error(codes.Unavailable, "esdbtest: subscription dropped")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// filter is a read's or subscription's server-side filter.
+type filter struct {
+	filtered        bool
+	onType          bool
+	prefixes        []string
+	re              *regexp.Regexp
+	checkpointEvery int
+}
+
+func newFilter(o *api.ReadReq_Options) (*filter, error) {
+	fo := o.GetFilter()
+	if fo == nil {
+		return &filter{}, nil
+	}
+	f := &filter{filtered: true}
+	expr := fo.GetStreamIdentifier()
+	if expr == nil {
+		expr, f.onType = fo.GetEventType(), true
+	}
+	if expr == nil {
+		return nil, fmt.Errorf("filter: no expression")
+	}
+	f.prefixes = expr.GetPrefix()
+	if r := expr.GetRegex(); r != "" {
+		re, err := regexp.Compile(r)
+		if err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		f.re = re
+	}
+	window := 32
+	if m := fo.GetMax(); m > 0 {
+		window = int(m)
+	}
+	f.checkpointEvery = window * int(max(fo.GetCheckpointIntervalMultiplier(), 1))
+	return f, nil
+}
+
+func (f *filter) match(r *record) bool {
+	if !f.filtered {
+		return true
+	}
+	subject := r.stream
+	if f.onType {
+		subject = r.typ
+	}
+	if f.re != nil {
+		return f.re.MatchString(subject)
+	}
+	for _, p := range f.prefixes {
+		if strings.HasPrefix(subject, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sender writes read responses in the client's expected shape.
+type sender struct {
+	srv       api.Streams_ReadServer
+	stringIDs bool
+}
+
+func (o sender) event(r *record) error {
+	id := structuredID(r.id)
+	if o.stringIDs {
+		id = &shared.UUID{Value: &shared.UUID_String_{String_: r.id.String()}}
+	}
+	return o.srv.Send(&api.ReadResp{Content: &api.ReadResp_Event{Event: &api.ReadResp_ReadEvent{
+		Event: &api.ReadResp_ReadEvent_RecordedEvent{
+			Id:               id,
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
+			StreamRevision:   r.revision,
+			PreparePosition:  r.pos,
+			CommitPosition:   r.pos,
+			Metadata: map[string]string{
+				"type":         r.typ,
+				"content-type": r.contentType,
+				"created":      strconv.FormatInt(r.created, 10),
+			},
+			CustomMetadata: r.meta,
+			Data:           r.data,
+		},
+		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.pos},
+	}}})
+}
+
+func (o sender) checkpoint(pos uint64) error {
+	return o.srv.Send(&api.ReadResp{Content: &api.ReadResp_Checkpoint_{Checkpoint: &api.ReadResp_Checkpoint{
+		CommitPosition: pos, PreparePosition: pos,
+	}}})
+}
+
+func structuredID(id uuid.UUID) *shared.UUID {
+	return &shared.UUID{Value: &shared.UUID_Structured_{Structured: &shared.UUID_Structured{
+		MostSignificantBits:  int64(binary.BigEndian.Uint64(id[:8])),
+		LeastSignificantBits: int64(binary.BigEndian.Uint64(id[8:])),
+	}}}
+}
+
+func protoID(u *shared.UUID) (uuid.UUID, error) {
+	if st := u.GetStructured(); st != nil {
+		var id uuid.UUID
+		binary.BigEndian.PutUint64(id[:8], uint64(st.GetMostSignificantBits()))
+		binary.BigEndian.PutUint64(id[8:], uint64(st.GetLeastSignificantBits()))
+		return id, nil
+	}
+	if str := u.GetString_(); str != "" {
+		return uuid.Parse(str)
+	}
+	return uuid.UUID{}, fmt.Errorf("event id missing")
+}
