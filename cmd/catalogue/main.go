@@ -23,7 +23,8 @@ import (
 const usage = `catalogue — the administrative-licensing item catalogue (行政许可事项清单) as an event-sourced ledger
 
 Usage:
-  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--anonymous-read=false]
+  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--readmodel postgres://…] [--anonymous-read=false]
+  catalogue migrate --readmodel postgres://…[?schema=NAME]            (apply the read-model schema migrations)
   catalogue token   create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR]
   catalogue token   list [--data DIR]
   catalogue token   revoke ID|NAME [--data DIR]
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serveCmd(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "bodies":

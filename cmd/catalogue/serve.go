@@ -18,13 +18,14 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jurisdiction := fs.String("jurisdiction", "", "body code of the catalogue's government; delegations go only to bodies beneath it")
 	anonymous := fs.Bool("anonymous-read", true, "let requests without a token read the public catalogue")
 	events := fs.String("events", os.Getenv("CATALOGUE_EVENTS"), "event log: empty for SQLite in the data directory, or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
+	readModel := fs.String("readmodel", os.Getenv("CATALOGUE_READMODEL"), "read models: empty for in memory, or postgres://user@host/db?schema=catalogue (PostgreSQL)")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return errUsage
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	began := time.Now()
 	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: logger, Progress: stderr,
-		NoAnonymousRead: !*anonymous, Events: *events})
+		NoAnonymousRead: !*anonymous, Events: *events, ReadModel: *readModel})
 	if err != nil {
 		return err
 	}

@@ -17,13 +17,13 @@ import (
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/graphiql"
 	"github.com/catalogue/catalogue/projections"
-	"github.com/catalogue/catalogue/projections/memory"
 )
 
 // Config is what `catalogue serve` is told.
 type Config struct {
 	DataDir      string
 	Events       string // event log: "" for SQLite in DataDir, or esdb://… (see OpenEvents)
+	ReadModel    string // read models: "" in memory, or postgres://… (see OpenReadModel)
 	Addr         string // host:port; port 0 picks a free one
 	Jurisdiction string // body code of the catalogue's government, optional
 	Logger       *slog.Logger
@@ -50,12 +50,13 @@ type Service struct {
 	// on every later start. Only its hash is stored.
 	FirstToken string
 
-	log      *slog.Logger
-	listener net.Listener
-	http     *http.Server
-	stop     context.CancelFunc
-	done     sync.WaitGroup
-	runErr   error
+	log       *slog.Logger
+	readModel *ReadModel
+	listener  net.Listener
+	http      *http.Server
+	stop      context.CancelFunc
+	done      sync.WaitGroup
+	runErr    error
 }
 
 // Start opens the data directory, rebuilds the read models from the log,
@@ -77,7 +78,16 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			dd.Close()
 		}
 	}()
-	s := &Service{Data: dd, log: cfg.Logger, Read: memory.New(), Tokens: auth.Open(dd.Path)}
+	rm, err := OpenReadModel(ctx, cfg.ReadModel)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			rm.Close()
+		}
+	}()
+	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Store, readModel: rm, Tokens: auth.Open(dd.Path)}
 	if s.FirstToken, err = s.Tokens.Bootstrap(FirstTokenName); err != nil {
 		return nil, fmt.Errorf("create the first token: %w", err)
 	}
@@ -101,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
 	s.done.Go(func() {
-		if err := s.Projector.Run(runCtx); err != nil {
+		if err := s.readModel.Project(runCtx, s.Projector.Run); err != nil {
 			s.runErr = err
 			s.log.Error("projector stopped", "err", err)
 		}
@@ -164,5 +174,6 @@ func (s *Service) Close(ctx context.Context) error {
 	herr := s.http.Shutdown(ctx)
 	s.stop()
 	s.done.Wait()
+	s.readModel.Close()
 	return errors.Join(herr, s.Data.Close())
 }

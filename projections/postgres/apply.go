@@ -1,0 +1,408 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// Apply implements projections.Store: the batch's rows and the checkpoint
+// are written in one transaction, so after a crash at any point rows and
+// checkpoint agree. The checkpoint row is locked first (FOR UPDATE): a
+// second writer waits, then sees the new checkpoint and skips what the
+// first applied, so nothing is applied twice even by two writers.
+//
+// New rows go in with COPY; changes to rows of earlier batches (marks on
+// delegations, revocations, superseded versions) in one pgx.Batch. What
+// the memory store tolerates, this store tolerates too: a second listing
+// of an item or registration of a body is ignored, and a reference to an
+// unknown delegation is kept in the log only.
+func (s *Store) Apply(ctx context.Context, batch []projections.Envelope) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i := range batch {
+		if batch[i].Position > math.MaxInt64 {
+			return fmt.Errorf("postgres: apply: position %d does not fit a bigint", batch[i].Position)
+		}
+		if i > 0 && batch[i].Position <= batch[i-1].Position {
+			return fmt.Errorf("postgres: apply: position %d follows %d; a batch must be in feed order", batch[i].Position, batch[i-1].Position)
+		}
+	}
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		var cp, highWater int64
+		if err := tx.QueryRow(ctx, s.sql("SELECT position, high_water FROM {s}.checkpoint FOR UPDATE")).Scan(&cp, &highWater); err != nil {
+			return err
+		}
+		for len(batch) > 0 && pos(batch[0].Position) <= cp {
+			batch = batch[1:] // applied before: a redelivery
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		w := &writer{s: s, tx: tx, checkpoint: cp, highWater: highWater,
+			items: map[string]*itemRow{}, delegations: map[string]*delegationRow{}, bodies: map[string]bool{}, editions: map[string]bool{}}
+		if err := w.load(ctx, batch); err != nil {
+			return err
+		}
+		for i := range batch {
+			if batch[i].Event != nil {
+				w.apply(&batch[i])
+			}
+		}
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, s.sql("UPDATE {s}.checkpoint SET position = $1, high_water = $2"),
+			pos(batch[len(batch)-1].Position), w.highWater)
+		return err
+	})
+	return s.fail("apply", err)
+}
+
+// itemRow is an item as the batch knows it: loaded (old) or listed in the
+// batch (fresh, copied at the end).
+type itemRow struct {
+	id, code   string
+	fresh      bool
+	listedPos  eventstore.Position
+	listedFrom domain.Date
+	revoked    mark
+}
+
+// delegationRow is a delegation as the batch knows it.
+type delegationRow struct {
+	e                            domain.ItemDelegated
+	code                         string // its item's code: the order of delegation lists
+	fresh                        bool
+	pos                          eventstore.Position
+	accepted, withdrawn, revoked mark
+}
+
+// mark is a fact with the position that recorded it; only the first
+// recording counts (as in the memory store).
+type mark struct {
+	from domain.Date
+	pos  eventstore.Position
+}
+
+func (m *mark) set(from domain.Date, p eventstore.Position) {
+	if m.pos == 0 {
+		*m = mark{from: from, pos: p}
+	}
+}
+
+// writer accumulates one batch's writes.
+type writer struct {
+	s          *Store
+	tx         pgx.Tx
+	checkpoint int64
+	highWater  int64
+
+	items       map[string]*itemRow
+	delegations map[string]*delegationRow
+	bodies      map[string]bool // registered in the batch
+	editions    map[string]bool
+
+	log         [][]any
+	freshItems  []*itemRow
+	freshDels   []*delegationRow
+	facts       []string // items listed or amended in the batch, in order
+	factsSeen   map[string]bool
+	updates     pgx.Batch // changes to rows of earlier batches, in event order
+	bodyRows    [][]any
+	editionRows [][]any
+}
+
+// load reads the rows of earlier batches that the batch refers to: the
+// items and delegations it changes or delegates under.
+func (w *writer) load(ctx context.Context, batch []projections.Envelope) error {
+	var itemIDs, delIDs []string
+	for i := range batch {
+		switch e := batch[i].Event.(type) {
+		case domain.ItemListed:
+			itemIDs = append(itemIDs, e.ItemID)
+		case domain.ItemRevoked:
+			itemIDs = append(itemIDs, e.ItemID)
+			delIDs = append(delIDs, e.Ended...)
+		case domain.ItemDelegated:
+			itemIDs = append(itemIDs, e.ItemID)
+			delIDs = append(delIDs, e.DelegationID)
+		case domain.DelegationAccepted:
+			delIDs = append(delIDs, e.DelegationID)
+		case domain.DelegationWithdrawn:
+			delIDs = append(append(delIDs, e.DelegationID), e.Ended...)
+		case domain.BodyRegistered, domain.EditionPublished:
+			// registered or published twice: the first wins, by ON CONFLICT
+		}
+	}
+	// A join with unnest, not "id = ANY($1)": the planner keeps probing
+	// the primary key however the table grows during a rebuild, where
+	// ANY over a large array drifts to a sequential scan per batch.
+	rows, err := w.tx.Query(ctx, w.s.sql("SELECT i.id, i.code, i.listed_pos FROM unnest($1::text[]) k(id) JOIN {s}.items i ON i.id = k.id"), itemIDs)
+	if err != nil {
+		return err
+	}
+	var it itemRow
+	var listed int64
+	if _, err := pgx.ForEachRow(rows, []any{&it.id, &it.code, &listed}, func() error {
+		w.items[it.id] = &itemRow{id: it.id, code: it.code, listedPos: eventstore.Position(listed)}
+		return nil
+	}); err != nil {
+		return err
+	}
+	rows, err = w.tx.Query(ctx, w.s.sql("SELECT d.id, d.from_body, d.to_body FROM unnest($1::text[]) k(id) JOIN {s}.delegations d ON d.id = k.id"), delIDs)
+	if err != nil {
+		return err
+	}
+	var d delegationRow
+	_, err = pgx.ForEachRow(rows, []any{&d.e.DelegationID, &d.e.From, &d.e.To}, func() error {
+		w.delegations[d.e.DelegationID] = &delegationRow{e: d.e}
+		return nil
+	})
+	return err
+}
+
+// apply folds one event of ours into the batch's writes.
+func (w *writer) apply(env *projections.Envelope) {
+	p := env.Position
+	var bodies []string
+	factsChange := false
+	switch e := env.Event.(type) {
+	case domain.ItemListed:
+		if w.items[e.ItemID] == nil { // listed once: a stream begins with its listing
+			it := &itemRow{id: e.ItemID, code: e.Code, fresh: true, listedPos: p, listedFrom: e.EffectiveFrom}
+			w.items[e.ItemID] = it
+			w.freshItems = append(w.freshItems, it)
+			w.touch(e.ItemID)
+			factsChange = true
+		}
+	case domain.ItemAmended:
+		w.touch(e.ItemID)
+		factsChange = true
+	case domain.ItemRevoked:
+		if it := w.items[e.ItemID]; it != nil && it.fresh {
+			it.revoked.set(e.EffectiveFrom, p)
+		} else {
+			w.updates.Queue(w.s.sql(`UPDATE {s}.items SET revoked_from = CASE WHEN revoked_pos IS NULL THEN $2 ELSE revoked_from END,
+				revoked_pos = COALESCE(revoked_pos, $3) WHERE id = $1`), e.ItemID, pgDate(e.EffectiveFrom), pos(p))
+		}
+		for _, id := range e.Ended {
+			if d := w.delegations[id]; d != nil {
+				w.mark(d, "revoked", &d.revoked, e.EffectiveFrom, p)
+				bodies = addBody(bodies, d.e.To)
+			}
+		}
+	case domain.ItemDelegated:
+		if w.delegations[e.DelegationID] == nil {
+			d := &delegationRow{e: e, fresh: true, pos: p}
+			if it := w.items[e.ItemID]; it != nil {
+				d.code = it.code
+			}
+			w.delegations[e.DelegationID] = d
+			w.freshDels = append(w.freshDels, d)
+		}
+		bodies = addBody(addBody(bodies, e.From), e.To)
+	case domain.DelegationAccepted:
+		if d := w.delegations[e.DelegationID]; d != nil {
+			w.mark(d, "accepted", &d.accepted, e.EffectiveFrom, p)
+			bodies = addBody(bodies, d.e.From)
+		}
+		bodies = addBody(bodies, e.Body)
+	case domain.DelegationWithdrawn:
+		for i, id := range append([]string{e.DelegationID}, e.Ended...) {
+			if d := w.delegations[id]; d != nil {
+				w.mark(d, "withdrawn", &d.withdrawn, e.EffectiveFrom, p)
+				if i == 0 {
+					bodies = addBody(bodies, d.e.From)
+				}
+				bodies = addBody(bodies, d.e.To)
+			}
+		}
+	case domain.BodyRegistered:
+		if !w.bodies[e.Code] {
+			w.bodies[e.Code] = true
+			w.bodyRows = append(w.bodyRows, []any{e.Code, e.Name, string(e.Kind), e.Parent, pgDate(e.EffectiveFrom), e.Basis, pos(p)})
+		}
+		bodies = addBody(bodies, e.Code)
+	case domain.EditionPublished:
+		if !w.editions[e.Name] {
+			w.editions[e.Name] = true
+			w.editionRows = append(w.editionRows, []any{e.Name, e.Basis, e.Reason, pgDate(e.EffectiveFrom), env.Meta.Actor, nanos(env.RecordedAt), pos(p)})
+		}
+	}
+	w.highWater = max(w.highWater, nanos(env.RecordedAt))
+	ch := projections.ChangeOf(env.Event)
+	if bodies == nil {
+		bodies = []string{}
+	}
+	w.log = append(w.log, []any{pos(p), env.ID, env.Stream, int64(env.Revision), env.Type, env.Data,
+		projections.ItemIDOf(env.Event), bodies, ch.Basis, ch.Reason, pgDate(ch.EffectiveFrom),
+		env.Meta.Actor, env.Meta.CommandID, env.Meta.CorrelationID, env.Meta.CausationID,
+		nanos(env.RecordedAt), w.highWater, factsChange})
+}
+
+// touch notes an item whose particulars the batch changes.
+func (w *writer) touch(id string) {
+	if w.factsSeen == nil {
+		w.factsSeen = map[string]bool{}
+	}
+	if !w.factsSeen[id] {
+		w.factsSeen[id] = true
+		w.facts = append(w.facts, id)
+	}
+}
+
+// mark sets a delegation's mark: in memory for a delegation of this batch,
+// else by an update that keeps the first recording (column is a fixed
+// name, never input).
+func (w *writer) mark(d *delegationRow, column string, m *mark, from domain.Date, p eventstore.Position) {
+	if d.fresh {
+		m.set(from, p)
+		return
+	}
+	w.updates.Queue(w.s.sql(fmt.Sprintf(`UPDATE {s}.delegations SET %[1]s_from = CASE WHEN %[1]s_pos IS NULL THEN $2 ELSE %[1]s_from END,
+		%[1]s_pos = COALESCE(%[1]s_pos, $3) WHERE id = $1`, column)), d.e.DelegationID, pgDate(from), pos(p))
+}
+
+func addBody(bodies []string, code string) []string {
+	if code == "" {
+		return bodies
+	}
+	for _, b := range bodies {
+		if b == code {
+			return bodies
+		}
+	}
+	return append(bodies, code)
+}
+
+var logColumns = []string{"position", "event_id", "stream", "revision", "type", "data", "item_id", "bodies", "basis", "reason",
+	"effective_from", "actor", "command_id", "correlation_id", "causation_id", "recorded_at", "high_water", "facts_change"}
+
+// flush writes the batch: new rows by COPY, then the updates, then the
+// item versions, which are computed from the log rows just written.
+func (w *writer) flush(ctx context.Context) error {
+	if err := w.copy(ctx, "log", logColumns, w.log); err != nil {
+		return err
+	}
+	items := make([][]any, len(w.freshItems))
+	for i, it := range w.freshItems {
+		items[i] = []any{it.id, it.code, pos(it.listedPos), pgDate(it.listedFrom), optPos(it.revoked.pos), pgDate(it.revoked.from)}
+	}
+	if err := w.copy(ctx, "items", []string{"id", "code", "listed_pos", "listed_from", "revoked_pos", "revoked_from"}, items); err != nil {
+		return err
+	}
+	dels := make([][]any, len(w.freshDels))
+	for i, d := range w.freshDels {
+		scope := d.e.Scope
+		if scope == nil {
+			scope = []string{}
+		}
+		dels[i] = []any{d.e.DelegationID, d.e.ItemID, d.code, d.e.From, d.e.ParentDelegationID, d.e.To, string(d.e.Mode), scope,
+			pgDate(d.e.EffectiveFrom), pgDate(d.e.EffectiveUntil), d.e.Basis, d.e.Reason, pos(d.pos),
+			optPos(d.accepted.pos), pgDate(d.accepted.from), optPos(d.withdrawn.pos), pgDate(d.withdrawn.from),
+			optPos(d.revoked.pos), pgDate(d.revoked.from)}
+	}
+	if err := w.copy(ctx, "delegations", []string{"id", "item_id", "item_code", "from_body", "parent_id", "to_body", "mode", "scope",
+		"effective_from", "effective_until", "basis", "reason", "position", "accepted_pos", "accepted_from",
+		"withdrawn_pos", "withdrawn_from", "revoked_pos", "revoked_from"}, dels); err != nil {
+		return err
+	}
+	for _, r := range w.bodyRows {
+		w.updates.Queue(w.s.sql(`INSERT INTO {s}.bodies (code, name, kind, parent, registered_from, basis, position)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING`), r...)
+	}
+	for _, r := range w.editionRows {
+		w.updates.Queue(w.s.sql(`INSERT INTO {s}.editions (name, basis, reason, effective_from, actor, recorded_at, position)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`), r...)
+	}
+	if err := w.versions(ctx); err != nil {
+		return err
+	}
+	if w.updates.Len() > 0 {
+		return w.tx.SendBatch(ctx, &w.updates).Close()
+	}
+	return nil
+}
+
+func (w *writer) copy(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := w.tx.CopyFrom(ctx, pgx.Identifier{w.s.schema, table}, columns, pgx.CopyFromRows(rows))
+	return err
+}
+
+// versions writes the particulars of the items the batch listed or
+// amended. An item's timeline is recomputed from its listing and
+// amendments as the log holds them (this batch's included), and only the
+// rows the batch recorded or superseded are written: the rows of earlier
+// batches are already there, unchanged.
+func (w *writer) versions(ctx context.Context) error {
+	if len(w.facts) == 0 {
+		return nil
+	}
+	rows, err := w.tx.Query(ctx, w.s.sql(`SELECT l.item_id, l.position, l.type, l.data
+		FROM unnest($1::text[]) k(id) JOIN {s}.log l ON l.item_id = k.id AND l.facts_change
+		ORDER BY l.item_id, l.position`), w.facts)
+	if err != nil {
+		return err
+	}
+	changes := map[string][]factsChange{}
+	var c factsChange
+	var itemID, typ string
+	var p int64
+	var data []byte
+	if _, err := pgx.ForEachRow(rows, []any{&itemID, &p, &typ, &data}, func() error {
+		ev, err := domain.Decode(typ, data)
+		if err != nil {
+			return fmt.Errorf("item %s, position %d: %w", itemID, p, err)
+		}
+		c = factsChange{pos: eventstore.Position(p), event: ev}
+		changes[itemID] = append(changes[itemID], c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var fresh [][]any
+	for _, id := range w.facts {
+		for _, v := range history(changes[id]) {
+			switch {
+			case pos(v.recorded) > w.checkpoint:
+				r, err := v.row(id)
+				if err != nil {
+					return err
+				}
+				fresh = append(fresh, r)
+			case pos(v.superseded) > w.checkpoint:
+				w.updates.Queue(w.s.sql("UPDATE {s}.item_versions SET superseded_pos = $4 WHERE item_id = $1 AND recorded_pos = $2 AND seq = $3"),
+					id, pos(v.recorded), v.seq, pos(v.superseded))
+			}
+		}
+	}
+	return w.copy(ctx, "item_versions", []string{"item_id", "recorded_pos", "seq", "valid_from", "valid_to", "superseded_pos",
+		"code", "name", "department", "authority", "legal_basis", "level", "sub_items", "search"}, fresh)
+}
+
+// row is the version's row of item_versions.
+func (v version) row(itemID string) ([]any, error) {
+	subs := v.facts.SubItems
+	if subs == nil {
+		subs = []domain.SubItem{}
+	}
+	subJSON, err := json.Marshal(subs)
+	if err != nil {
+		return nil, err
+	}
+	return []any{itemID, pos(v.recorded), v.seq, pgDate(v.from), pgDate(v.to), optPos(v.superseded),
+		v.facts.Code, v.facts.Name, v.facts.Department, v.facts.Authority, v.facts.LegalBasis, string(v.facts.Level),
+		subJSON, searchTerms(v.facts)}, nil
+}

@@ -1,0 +1,80 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// bodyList returns the bodies registered by asOf with a registration in
+// effect on day d.
+func (s *Store) bodyList(d domain.Date, asOf eventstore.Position) *list {
+	l := &list{name: projections.ListBodies, from: s.sql("FROM {s}.bodies b"),
+		cols: "b.code, b.name, b.kind, b.parent, b.registered_from, b.basis, b.position",
+		key:  "b.code", total: true, args: pgx.NamedArgs{"asof": pos(asOf), "d": pgDate(d)}}
+	l.filter("b.position <= @asof", "", nil)
+	l.filter("(b.registered_from IS NULL OR b.registered_from <= @d)", "", nil)
+	return l
+}
+
+func scanBody(rows pgx.Rows) (projections.Body, projections.Cursor, error) {
+	var b projections.Body
+	var kind string
+	var from pgtype.Date
+	var p int64
+	if err := rows.Scan(&b.Code, &b.Name, &kind, &b.Parent, &from, &b.Basis, &p); err != nil {
+		return b, projections.Cursor{}, err
+	}
+	b.Kind, b.RegisteredFrom, b.Position = domain.BodyKind(kind), fromPGDate(from), eventstore.Position(p)
+	return b, projections.Cursor{Key: b.Code}, nil
+}
+
+// Body implements projections.Queries.
+func (s *Store) Body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
+	if err := (projections.BodyQuery{Axes: at}).Validate(); err != nil {
+		return projections.Body{}, err
+	}
+	asOf, err := s.readAt(ctx, at.AsOf)
+	if err != nil {
+		return projections.Body{}, err
+	}
+	l := s.bodyList(at.InForceOn, asOf)
+	l.filter("b.code = @code", "code", code)
+	l.total = false
+	bodies, _, _, err := page(ctx, s.db, l, nil, scanBody)
+	if err != nil {
+		return projections.Body{}, s.fail("body", err)
+	}
+	if len(bodies) == 0 {
+		return projections.Body{}, domain.Errorf(domain.CodeBodyNotFound, "code", "no body %s registered on %s as of position %d", code, at.InForceOn, asOf)
+	}
+	return bodies[0], nil
+}
+
+// Bodies implements projections.Queries.
+func (s *Store) Bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
+	if err := q.Validate(); err != nil {
+		return projections.BodyPage{}, err
+	}
+	asOf, err := s.readAt(ctx, q.AsOf)
+	if err != nil {
+		return projections.BodyPage{}, err
+	}
+	l := s.bodyList(q.InForceOn, asOf)
+	if q.Kind != "" {
+		l.filter("b.kind = @kind", "kind", string(q.Kind))
+	}
+	if q.Parent != "" {
+		l.filter("b.parent = @parent", "parent", q.Parent)
+	}
+	bodies, total, info, err := page(ctx, s.db, l, &q.Page, scanBody)
+	if err != nil {
+		return projections.BodyPage{}, s.fail("bodies", err)
+	}
+	return projections.BodyPage{Bodies: bodies, Total: total, PageInfo: info, AsOf: asOf}, nil
+}

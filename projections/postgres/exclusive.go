@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// projectorLock is the first key of the session advisory lock held by a
+// schema's active projector; the second is the schema's hash.
+const projectorLock = 0x70726f6a // "proj"
+
+// LockCheckEvery is how often the holder of the projector lock checks that
+// its session (and so the lock) is still alive.
+var LockCheckEvery = 2 * time.Second
+
+// ErrLockLost is returned by Exclusive when the session holding the lock
+// ends (the server restarted, the connection broke): another process may
+// hold the lock now, so the caller's work was stopped.
+var ErrLockLost = errors.New("projector lock lost")
+
+// Exclusive runs run while this process holds the schema's projector lock,
+// so that of several processes serving one read model exactly one projects
+// and the others stand by. It waits (until ctx ends) for the lock — a
+// PostgreSQL session advisory lock on a connection of its own, which the
+// server releases when that session ends, so a standby takes over as soon
+// as the active process dies, even by SIGKILL. The context given to run
+// is cancelled if the lock's session is lost (ErrLockLost is then
+// returned) or ctx ends.
+//
+// The lock is for efficiency and clarity, not for correctness: when a
+// session is lost while its process lives on, a standby may start before
+// the old holder notices (within LockCheckEvery), and Apply itself
+// serialises writers on the checkpoint row, so even two writers during a
+// hand-over apply each event once (TestConcurrentWritersApplyOnce).
+func Exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(context.Context) error) error {
+	if err := validSchema(schema); err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
+	}
+	// pg_advisory_lock waits on the server; cancelling ctx cancels the
+	// wait (pgx sends a cancel request and the connection is discarded).
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", projectorLock, schema); err != nil {
+		conn.Release()
+		return fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
+	}
+	// From here the connection holds the lock: it is never handed back to
+	// the pool still holding it. Unlocking may fail only if the session is
+	// gone, which released the lock anyway; the connection is then closed.
+	defer func() {
+		unlock, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.Exec(unlock, "SELECT pg_advisory_unlock($1, hashtext($2))", projectorLock, schema); err != nil {
+			conn.Hijack().Close(unlock)
+			return
+		}
+		conn.Release()
+	}()
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	watch := make(chan struct{})
+	go func() {
+		defer close(watch)
+		t := time.NewTicker(LockCheckEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				// Not bound to runCtx: a ping cut short would close the
+				// connection, and with it the lock.
+				ping, stop := context.WithTimeout(context.Background(), LockCheckEvery)
+				err := conn.Ping(ping)
+				stop()
+				if err != nil && runCtx.Err() == nil {
+					cancel(fmt.Errorf("%w: %w", ErrLockLost, err))
+					return
+				}
+			}
+		}
+	}()
+	err = run(runCtx)
+	cancel(nil)
+	<-watch // the watcher no longer uses the connection
+	if cause := context.Cause(runCtx); errors.Is(cause, ErrLockLost) {
+		return fmt.Errorf("postgres: projector of %s: %w", schema, cause)
+	}
+	return err
+}

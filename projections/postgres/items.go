@@ -1,0 +1,216 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// itemsFrom lists the items; itemVersion joins each with its particulars
+// on @d as recorded by @asof: exactly one version row holds for a date and
+// a position at or after the listing (see history). So a list that does
+// not filter on particulars counts the items alone and joins the versions
+// of its page's rows only.
+const (
+	itemsFrom   = `FROM {s}.items i`
+	itemVersion = `
+	JOIN {s}.item_versions v ON v.item_id = i.id
+		AND v.recorded_pos <= @asof AND (v.superseded_pos IS NULL OR v.superseded_pos > @asof)
+		AND (v.valid_from IS NULL OR v.valid_from <= @d) AND (v.valid_to IS NULL OR @d < v.valid_to)`
+)
+
+const itemCols = `i.id, i.listed_pos, i.listed_from, COALESCE(i.revoked_pos <= @asof, false), i.revoked_from,
+	v.code, v.name, v.department, v.authority, v.legal_basis, v.level, v.sub_items`
+
+// revokedAt is whether the item's revocation is recorded by @asof.
+const revokedAt = `COALESCE(i.revoked_pos <= @asof, false)`
+
+// itemList returns the list of items on day d as of asOf with the
+// catalogue query's filters; status ItemAnyStatus lets all through.
+func (s *Store) itemList(q projections.CatalogueQuery, status projections.ItemStatus, d domain.Date, asOf eventstore.Position) *list {
+	l := &list{name: projections.ListItems, from: s.sql(itemsFrom), cols: itemCols, extra: s.sql(itemVersion), base: "i",
+		key: "i.code", pos: "i.listed_pos", total: true,
+		args: pgx.NamedArgs{"asof": pos(asOf), "d": pgDate(d)}}
+	l.filter("i.listed_pos <= @asof", "", nil)
+	if status != projections.ItemAnyStatus {
+		l.filter(s.sql("{s}.item_status(i.listed_from, "+revokedAt+", i.revoked_from, @d) = @status"), "status", string(status))
+	}
+	text := strings.ToLower(strings.TrimSpace(q.Text))
+	if q.Department == "" && q.Level == "" && text == "" {
+		return l
+	}
+	l.from, l.extra = l.from+l.extra, "" // the filters read the particulars
+	if q.Department != "" {
+		l.filter("v.department = @department", "department", q.Department)
+	}
+	if q.Level != "" {
+		l.filter("v.level = @level", "level", string(q.Level))
+	}
+	if text != "" {
+		if strings.ContainsRune(text, 0) {
+			l.filter("false", "", nil) // no particular holds a NUL (nor can PostgreSQL text)
+		} else {
+			l.filter("EXISTS (SELECT 1 FROM unnest(v.search) t WHERE strpos(t, @text) > 0)", "text", text)
+		}
+	}
+	return l
+}
+
+// items reads a page of items (all with p nil) and their revisions.
+func (s *Store) items(ctx context.Context, l *list, p *projections.Page, d domain.Date, asOf eventstore.Position) ([]projections.Item, int, projections.PageInfo, error) {
+	items, total, info, err := page(ctx, s.db, l, p, scanItem(d))
+	if err == nil {
+		err = s.revisions(ctx, items, asOf)
+	}
+	return items, total, info, err
+}
+
+// revisions fills in each item's Revision and Position: its stream's last
+// event by asOf, one backward index probe per item of the page.
+func (s *Store) revisions(ctx context.Context, items []projections.Item, asOf eventstore.Position) error {
+	if len(items) == 0 {
+		return nil
+	}
+	streams := make([]string, len(items))
+	at := make(map[string]int, len(items))
+	for i, it := range items {
+		streams[i] = domain.ItemStream(it.ID)
+		at[streams[i]] = i
+	}
+	rows, err := s.db.Query(ctx, s.sql(`SELECT k.stream, last.revision, last.position FROM unnest($1::text[]) k(stream)
+		CROSS JOIN LATERAL (SELECT l.revision, l.position FROM {s}.log l WHERE l.stream = k.stream AND l.position <= $2
+			ORDER BY l.position DESC LIMIT 1) last`), streams, pos(asOf))
+	if err != nil {
+		return err
+	}
+	var stream string
+	var revision, last int64
+	_, err = pgx.ForEachRow(rows, []any{&stream, &revision, &last}, func() error {
+		it := &items[at[stream]]
+		it.Revision, it.Position = uint64(revision), eventstore.Position(last)
+		return nil
+	})
+	return err
+}
+
+// scanItem reads an item row (itemCols) as read on day d.
+func scanItem(d domain.Date) func(pgx.Rows) (projections.Item, projections.Cursor, error) {
+	return func(rows pgx.Rows) (projections.Item, projections.Cursor, error) {
+		var it projections.Item
+		var listedPos int64
+		var listedFrom, revokedFrom pgtype.Date
+		var revoked bool
+		var level string
+		var subs []byte
+		if err := rows.Scan(&it.ID, &listedPos, &listedFrom, &revoked, &revokedFrom,
+			&it.Code, &it.Name, &it.Department, &it.Authority, &it.LegalBasis, &level, &subs); err != nil {
+			return it, projections.Cursor{}, err
+		}
+		it.Level = domain.Level(level)
+		if err := json.Unmarshal(subs, &it.SubItems); err != nil {
+			return it, projections.Cursor{}, err
+		}
+		if len(it.SubItems) == 0 {
+			it.SubItems = nil
+		}
+		it.ListedFrom = fromPGDate(listedFrom)
+		if revoked {
+			it.RevokedFrom = fromPGDate(revokedFrom)
+		}
+		it.Status = projections.ItemStatusOn(it.ListedFrom, revoked, it.RevokedFrom, d)
+		return it, projections.Cursor{Key: it.Code, Pos: eventstore.Position(listedPos)}, nil
+	}
+}
+
+// Catalogue implements projections.Queries.
+func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+	status, err := q.Validate()
+	if err != nil {
+		return projections.ItemPage{}, err
+	}
+	d, asOf := q.InForceOn, q.AsOf
+	if q.Edition != "" {
+		ed, err := s.edition(ctx, q.Edition, 0)
+		if err != nil {
+			return projections.ItemPage{}, err
+		}
+		d, asOf = ed.EffectiveFrom, ed.ContentAsOf
+	} else if asOf, err = s.readAt(ctx, asOf); err != nil {
+		return projections.ItemPage{}, err
+	}
+	items, total, info, err := s.items(ctx, s.itemList(q, status, d, asOf), &q.Page, d, asOf)
+	if err != nil {
+		return projections.ItemPage{}, s.fail("catalogue", err)
+	}
+	return projections.ItemPage{Items: items, Total: total, PageInfo: info, AsOf: asOf}, nil
+}
+
+// Item implements projections.Queries.
+func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+	if err := q.Validate(); err != nil {
+		return projections.Item{}, err
+	}
+	asOf, err := s.readAt(ctx, q.AsOf)
+	if err != nil {
+		return projections.Item{}, err
+	}
+	l := s.itemList(projections.CatalogueQuery{}, projections.ItemAnyStatus, q.InForceOn, asOf)
+	if q.ID != "" {
+		l.filter("i.id = @id", "id", q.ID)
+		l.key = "" // one row: no order to walk an index for
+	} else {
+		// The last listed in force on the date; else the last listed.
+		l.filter("i.code = @code", "code", q.Code)
+		l.key, l.pos = s.sql("({s}.item_status(i.listed_from, "+revokedAt+", i.revoked_from, @d) = 'IN_FORCE')"), "i.listed_pos"
+		l.key += " DESC"
+		l.pos += " DESC"
+	}
+	l.total = false
+	items, _, _, err := s.items(ctx, l, &projections.Page{First: 1}, q.InForceOn, asOf)
+	if err != nil {
+		return projections.Item{}, s.fail("item", err)
+	}
+	if len(items) == 0 {
+		return projections.Item{}, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s%s as of position %d", q.ID, q.Code, asOf)
+	}
+	it := items[0]
+	dels := s.delegationList(projections.DelegationQuery{ItemID: it.ID}, projections.AllDelegationStatuses, q.InForceOn, asOf)
+	dels.key, dels.total = "", false // one item: position order
+	if it.Delegations, _, _, err = page(ctx, s.db, dels, nil, scanDelegation(q.InForceOn)); err != nil {
+		return projections.Item{}, s.fail("item", err)
+	}
+	if it.Delegations == nil {
+		it.Delegations = []projections.Delegation{} // asked for: an empty list, not none
+	}
+	return it, nil
+}
+
+// ItemHistory implements projections.Queries.
+func (s *Store) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
+	asOf, err := s.readAt(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	var listed bool
+	if err := s.db.QueryRow(ctx, s.sql("SELECT EXISTS (SELECT 1 FROM {s}.items WHERE id = $1 AND listed_pos <= $2)"), itemID, pos(asOf)).Scan(&listed); err != nil {
+		return nil, s.fail("item history", err)
+	}
+	if !listed {
+		return nil, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s as of position %d", itemID, asOf)
+	}
+	l := s.logList(asOf)
+	l.filter("l.item_id = @item", "item", itemID)
+	l.filter("l.stream = @stream", "stream", domain.ItemStream(itemID))
+	entries, _, _, err := page(ctx, s.db, l, nil, scanEntry)
+	if entries == nil {
+		entries = []projections.LogEntry{}
+	}
+	return entries, s.fail("item history", err)
+}
