@@ -28,7 +28,7 @@ import (
 // Guang'an catalogue imported through the API, delegations to two
 // districts, an acceptance, a withdrawal, a revocation and an edition; then
 // a restart, after which every answer must be the same.
-func TestEndToEnd(t *testing.T) { endToEnd(t) }
+func TestEndToEnd(t *testing.T) { endToEnd(t, false) }
 
 // TestEndToEndEventStoreDBTestServer runs the same scenario with the event
 // log in EventStoreDB: the real EventStore-Client-Go over real gRPC against
@@ -41,11 +41,13 @@ func TestEndToEndEventStoreDBTestServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Stop)
-	endToEnd(t, "--events", srv.URL())
+	endToEnd(t, true, "--events", srv.URL())
 }
 
-// endToEnd runs the scenario with serve's extra flags (the event log).
-func endToEnd(t *testing.T, extra ...string) {
+// endToEnd runs the scenario with serve's extra flags (the event log). With
+// kill, the restart in the middle follows a SIGKILL, not a clean stop:
+// everything acknowledged must survive a process that dies.
+func endToEnd(t *testing.T, kill bool, extra ...string) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -157,7 +159,12 @@ func endToEnd(t *testing.T, extra ...string) {
 		t.Fatalf("unexpected answers before the restart:\n%s\n%s\n%s", before[3], before[4], before[5])
 	}
 
-	srv.stop(t)
+	if kill {
+		srv.cmd.Process.Kill()
+		<-srv.exited
+	} else {
+		srv.stop(t)
+	}
 	srv = startBinary(t, bin, data, extra...)
 	if srv.firstToken != "" {
 		t.Fatal("a restart printed a new admin token")
