@@ -25,8 +25,21 @@ func MarshalDate(d domain.Date) graphql.Marshaler {
 		return graphql.Null
 	}
 	return graphql.WriterFunc(func(w io.Writer) {
-		io.WriteString(w, `"`+d.String()+`"`)
+		var buf [16]byte
+		w.Write(appendQuotedDate(buf[:0], d))
 	})
+}
+
+// appendQuotedDate appends d as d.String() writes it (%04d-%02d-%02d),
+// quoted, without fmt for the dates that fit the format's widths: a page
+// of delegations writes three dates a row.
+func appendQuotedDate(b []byte, d domain.Date) []byte {
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return append(append(append(b, '"'), d.String()...), '"')
+	}
+	y, m := d.Year, int(d.Month)
+	return append(b, '"', byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d.Day/10), byte('0'+d.Day%10), '"')
 }
 
 // UnmarshalDate reads "YYYY-MM-DD".

@@ -1,0 +1,56 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// writeResponse must write what gqlgen's transport (json.Marshal) writes.
+func TestWriteResponseMatchesMarshal(t *testing.T) {
+	yes := true
+	datas := []string{
+		`{"a":1}`,
+		`null`,
+		`{"s":"<b>&amp;</b>","t":"\"<\\\\>\"","u":"\u003c"}`,
+		`{"s":"line ` + "\u2028" + ` and ` + "\u2029" + ` and ` + "\u2027\u202a" + `"}`,
+		`{"s":"青政发〔2023〕5号","n":[1,2.5,-3e2,true,false,null],"o":{}}`,
+		`{"s":"with spaces and \t tabs"}`,
+		`{ "spaced": [1, 2] }`,
+		"{\"a\":\n1}",
+		`{"s":"\\"}`,
+		`{"bad":"` + string([]byte{0xff, 0xe2, 0x80}) + `"}`,
+		`{"e":"` + string([]byte{0xe2}) + `"}`,
+	}
+	for _, d := range datas {
+		for _, resp := range []*graphql.Response{
+			{Data: json.RawMessage(d)},
+			{Data: json.RawMessage(d), Errors: gqlerror.List{{Message: "boom"}}},
+			{Data: json.RawMessage(d), Extensions: map[string]any{"k": "v"}},
+			{Data: json.RawMessage(d), HasNext: &yes},
+			{Data: json.RawMessage(d), Extensions: map[string]any{}, Path: ast.Path{}},
+		} {
+			want, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			writeResponse(&got, resp)
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Errorf("data %q:\n got %s\nwant %s", d, got.Bytes(), want)
+			}
+		}
+	}
+	for _, resp := range []*graphql.Response{{}, {Errors: gqlerror.List{{Message: "x"}}}} {
+		want, _ := json.Marshal(resp)
+		var got bytes.Buffer
+		writeResponse(&got, resp)
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("got %s, want %s", got.Bytes(), want)
+		}
+	}
+}
