@@ -221,7 +221,9 @@ func (q AuditQuery) Validate() error {
 	return nil
 }
 
-// Matches reports whether a log entry passes the query's filters.
+// Matches reports whether a log entry passes the query's filters. It does
+// not read the entry's Data: a store may leave the event's JSON out of the
+// entries it filters and add it to those it returns.
 func (q AuditQuery) Matches(e *LogEntry) bool {
 	return (q.RecordedFrom.IsZero() || !e.RecordedAt.Before(q.RecordedFrom)) &&
 		(q.RecordedBefore.IsZero() || e.RecordedAt.Before(q.RecordedBefore)) &&

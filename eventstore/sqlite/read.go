@@ -11,8 +11,12 @@ import (
 	"github.com/catalogue/catalogue/eventstore"
 )
 
-// eventColumns is the column list every read scans with scanEvent.
-const eventColumns = `position, stream, revision, id, type, data, metadata, recorded_at`
+// eventColumns is the column list every read scans with an eventScanner.
+// stream and type are TEXT read as BLOBs, the same bytes: the driver hands
+// a BLOB over as it is, while for every TEXT value it looks up the
+// column's declared type and copies the text twice, which made reading a
+// row a fifth slower.
+const eventColumns = `position, CAST(stream AS BLOB), revision, id, CAST(type AS BLOB), data, metadata, recorded_at`
 
 // subscribePage is how many events Subscribe reads per query while it
 // catches up.
@@ -23,7 +27,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]e
 	if err := s.readable(ctx); err != nil {
 		return nil, err
 	}
-	evs, err := s.query(ctx, 0, s.readStream, stream, int64(from))
+	evs, err := s.query(ctx, nil, s.readStream, stream, int64(from))
 	if err != nil {
 		return nil, s.readErr(ctx, fmt.Errorf("sqlite: read stream %s from %d: %w", stream, from, err))
 	}
@@ -40,11 +44,16 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, limit int
 	if err := s.readable(ctx); err != nil {
 		return nil, err
 	}
-	evs, err := s.query(ctx, min(limit, subscribePage), s.readAll, int64(from), limit)
+	return s.readPage(ctx, make([]eventstore.RecordedEvent, 0, min(limit, subscribePage)), from, limit)
+}
+
+// readPage appends to page up to limit events of the feed after from.
+func (s *Store) readPage(ctx context.Context, page []eventstore.RecordedEvent, from eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	page, err := s.query(ctx, page, s.readAll, int64(from), limit)
 	if err != nil {
 		return nil, s.readErr(ctx, fmt.Errorf("sqlite: read all from %d: %w", from, err))
 	}
-	return evs, nil
+	return page, nil
 }
 
 // LastPosition implements eventstore.Store.
@@ -65,12 +74,18 @@ func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
 // connection held, so it may call the store.
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, handle func(eventstore.RecordedEvent) error, caughtUp func()) error {
 	pos := from
+	// One page buffer serves the whole subscription: a rebuild reads
+	// thousands of pages, and the handler gets each event by value.
+	page := make([]eventstore.RecordedEvent, 0, subscribePage)
 	for {
 		// Taken before reading, so a commit after the read closes this
 		// channel and is not missed.
 		changed := s.changedChan()
-		page, err := s.ReadAll(ctx, pos, subscribePage)
-		if err != nil {
+		if err := s.readable(ctx); err != nil {
+			return err
+		}
+		var err error
+		if page, err = s.readPage(ctx, page[:0], pos, subscribePage); err != nil {
 			return err
 		}
 		for _, e := range page {
@@ -120,16 +135,16 @@ func (s *Store) readErr(ctx context.Context, err error) error {
 	return err
 }
 
-// query runs a read statement; size is a capacity hint for the result.
-func (s *Store) query(ctx context.Context, size int, stmt *sql.Stmt, args ...any) ([]eventstore.RecordedEvent, error) {
+// query runs a read statement and appends the events it reads to out.
+func (s *Store) query(ctx context.Context, out []eventstore.RecordedEvent, stmt *sql.Stmt, args ...any) ([]eventstore.RecordedEvent, error) {
 	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]eventstore.RecordedEvent, 0, size)
+	var sc eventScanner
 	for rows.Next() {
-		e, err := scanEvent(rows)
+		e, err := sc.scan(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -138,20 +153,41 @@ func (s *Store) query(ctx context.Context, size int, stmt *sql.Stmt, args ...any
 	return out, rows.Err()
 }
 
-func scanEvent(rows *sql.Rows) (eventstore.RecordedEvent, error) {
-	var (
-		e            eventstore.RecordedEvent
-		id           []byte
-		pos, rev, at int64
-	)
-	if err := rows.Scan(&pos, &e.Stream, &rev, &id, &e.Type, &e.Data, &e.Metadata, &at); err != nil {
-		return e, fmt.Errorf("scan event: %w", err)
+// eventScanner scans rows of eventColumns into events. Reading is the
+// narrow stage of a rebuild (one goroutine reads while the others decode),
+// so it copies as little as it can: the driver hands each value over in a
+// buffer of its own, which the scanner reads in place (sql.RawBytes)
+// instead of having database/sql clone it, and an event's data and
+// metadata then share one allocation.
+type eventScanner struct {
+	pos, rev, at                int64
+	stream, id, typ, data, meta sql.RawBytes
+}
+
+func (sc *eventScanner) scan(rows *sql.Rows) (eventstore.RecordedEvent, error) {
+	if err := rows.Scan(&sc.pos, &sc.stream, &sc.rev, &sc.id, &sc.typ, &sc.data, &sc.meta, &sc.at); err != nil {
+		return eventstore.RecordedEvent{}, fmt.Errorf("scan event: %w", err)
 	}
-	e.Position, e.Revision = eventstore.Position(pos), uint64(rev)
+	e := eventstore.RecordedEvent{
+		Position: eventstore.Position(sc.pos), Revision: uint64(sc.rev),
+		Stream: string(sc.stream), Type: string(sc.typ),
+		RecordedAt: time.Unix(0, sc.at).UTC(),
+	}
 	var err error
-	if e.ID, err = uuid.FromBytes(id); err != nil {
+	if e.ID, err = uuid.FromBytes(sc.id); err != nil {
 		return e, fmt.Errorf("event at position %d: bad id: %w", e.Position, err)
 	}
-	e.RecordedAt = time.Unix(0, at).UTC()
+	// Each slice's capacity ends at its length, so appending to one never
+	// writes into the other. An empty value stays nil, as database/sql
+	// scans it.
+	buf := make([]byte, len(sc.data)+len(sc.meta))
+	n := copy(buf, sc.data)
+	copy(buf[n:], sc.meta)
+	if len(sc.data) > 0 {
+		e.Data = buf[:n:n]
+	}
+	if len(sc.meta) > 0 {
+		e.Metadata = buf[n:]
+	}
 	return e, nil
 }

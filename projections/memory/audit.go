@@ -28,12 +28,15 @@ func (s *Store) AuditLog(ctx context.Context, q projections.AuditQuery) (project
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
-	visit := func(e *projections.LogEntry) bool {
-		if e.Position > asOf {
+	var bodies []string // reused by every entry visited
+	visit := func(i int32) bool {
+		if s.log.at(i).pos > asOf {
 			return false
 		}
-		if q.Matches(e) {
-			page.Add(projections.Cursor{Pos: e.Position}, func() projections.LogEntry { return cloneEntry(e) })
+		e, _ := s.entryView(i, bodies)
+		bodies = e.Bodies
+		if q.Matches(&e) {
+			page.Add(projections.Cursor{Pos: e.Position}, func() projections.LogEntry { return s.logEntry(i) })
 		}
 		return !page.Full()
 	}
@@ -45,22 +48,22 @@ func (s *Store) AuditLog(ctx context.Context, q projections.AuditQuery) (project
 		var idx []int32
 		if it := s.items[q.ItemID]; it != nil {
 			idx = it.entries
-		} else if q.ItemID == "" {
-			idx = s.bodyEntries[q.Body]
+		} else if b, ok := s.syms.lookup(q.Body); ok && q.ItemID == "" {
+			idx = s.bodyEntries[b]
 		}
-		for _, i := range idx[first(len(idx), func(k int) eventstore.Position { return s.log.at(idx[k]).Position }):] {
-			if !visit(&s.log.at(i).LogEntry) {
+		for _, i := range idx[first(len(idx), func(k int) eventstore.Position { return s.log.at(idx[k]).pos }):] {
+			if !visit(i) {
 				break
 			}
 		}
 	default:
 		n := s.log.len()
-		start := first(n, func(k int) eventstore.Position { return s.log.at(int32(k)).Position })
+		start := first(n, func(k int) eventstore.Position { return s.log.at(int32(k)).pos })
 		if !q.RecordedFrom.IsZero() {
-			start = max(start, sort.Search(n, func(i int) bool { return !s.log.at(int32(i)).highWater.Before(q.RecordedFrom) }))
+			start = max(start, sort.Search(n, func(i int) bool { return !s.log.highWater(int32(i)).Before(q.RecordedFrom) }))
 		}
 		for i := start; i < n; i++ {
-			if !visit(&s.log.at(int32(i)).LogEntry) {
+			if !visit(int32(i)) {
 				break
 			}
 		}
@@ -75,9 +78,9 @@ func (s *Store) PositionAt(ctx context.Context, t time.Time) (eventstore.Positio
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := sort.Search(s.log.len(), func(i int) bool { return s.log.at(int32(i)).highWater.After(t) })
+	n := sort.Search(s.log.len(), func(i int) bool { return s.log.highWater(int32(i)).After(t) })
 	if n == 0 {
 		return eventstore.Start, nil
 	}
-	return s.log.at(int32(n - 1)).Position, nil
+	return s.log.at(int32(n - 1)).pos, nil
 }

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -10,33 +11,57 @@ import (
 )
 
 // delegation is everything recorded about one delegation, each fact with
-// the position that recorded it.
+// the position that recorded it. There are as many as half the events of a
+// log, so the delegating event is kept in compact form: interned strings
+// and packed dates.
 type delegation struct {
-	item *item
-	e    domain.ItemDelegated
-	pos  eventstore.Position
+	item   *item
+	id     string // also its key in Store.delegations
+	parent string // the parent delegation's id, "" for none
+	scope  []string
+	pos    eventstore.Position
+
+	from, to, mode, basis, reason sym
+	effectiveFrom, effectiveUntil day
 
 	accepted  mark
 	withdrawn mark // its own withdrawal or its parent's
 	revoked   mark // ended by its item's revocation
 }
 
-func (s *Store) delegate(e domain.ItemDelegated, pos eventstore.Position) {
+// delegate records a delegation of item it; from and to are the syms of
+// e.From and e.To. A repeated delegation id changes nothing.
+func (s *Store) delegate(it *item, e domain.ItemDelegated, pos eventstore.Position, from, to sym) {
 	if _, dup := s.delegations[e.DelegationID]; dup {
 		return
 	}
-	it := s.item(e.ItemID)
-	d := &delegation{item: it, e: e, pos: pos}
-	s.delegations[e.DelegationID] = d
+	d := &delegation{
+		item: it, id: strings.Clone(e.DelegationID), parent: e.ParentDelegationID, pos: pos,
+		from: from, to: to, mode: s.syms.intern(string(e.Mode)),
+		basis: s.syms.intern(e.Basis), reason: s.syms.intern(e.Reason),
+		effectiveFrom: dayOf(e.EffectiveFrom), effectiveUntil: dayOf(e.EffectiveUntil),
+	}
+	if p := s.delegations[d.parent]; p != nil {
+		d.parent = p.id // shared rather than copied
+	} else {
+		d.parent = strings.Clone(d.parent)
+	}
+	if len(e.Scope) > 0 {
+		d.scope = make([]string, len(e.Scope))
+		for i, code := range e.Scope {
+			d.scope[i] = s.syms.str(s.syms.intern(code))
+		}
+	}
+	s.delegations[d.id] = d
 	it.delegations = append(it.delegations, d)
 	s.allDel.add(d)
-	indexBy(s.byTo, e.To, d)
-	if e.From != "" {
-		indexBy(s.byFrom, e.From, d)
+	indexBy(s.byTo, to, d)
+	if from != 0 {
+		indexBy(s.byFrom, from, d)
 	}
 }
 
-func indexBy(m map[string]*sortedIndex[*delegation], key string, d *delegation) {
+func indexBy(m map[sym]*sortedIndex[*delegation], key sym, d *delegation) {
 	x := m[key]
 	if x == nil {
 		x = newSortedIndex(delegationCursor)
@@ -52,7 +77,7 @@ func delegationCursor(d *delegation) projections.Cursor {
 // facts returns what is recorded about the delegation up to asOf.
 func (d *delegation) facts(asOf eventstore.Position) projections.DelegationFacts {
 	return projections.DelegationFacts{
-		EffectiveFrom: d.e.EffectiveFrom, EffectiveUntil: d.e.EffectiveUntil,
+		EffectiveFrom: d.effectiveFrom.date(), EffectiveUntil: d.effectiveUntil.date(),
 		Accepted: d.accepted.at(asOf), AcceptedFrom: d.accepted.dateAt(asOf),
 		Withdrawn: d.withdrawn.at(asOf), WithdrawnFrom: d.withdrawn.dateAt(asOf),
 		Revoked: d.revoked.at(asOf), RevokedFrom: d.revoked.dateAt(asOf),
@@ -64,19 +89,19 @@ func (d *delegation) facts(asOf eventstore.Position) projections.DelegationFacts
 func (s *Store) delegationView(d *delegation, day domain.Date, asOf eventstore.Position, itemFacts domain.ItemFacts) projections.Delegation {
 	f := d.facts(asOf)
 	v := projections.Delegation{
-		ID: d.e.DelegationID, ItemID: d.e.ItemID, ItemCode: itemFacts.Code, ItemName: itemFacts.Name,
-		From: d.e.From, ParentID: d.e.ParentDelegationID, To: d.e.To, Mode: d.e.Mode,
+		ID: d.id, ItemID: d.item.id, ItemCode: itemFacts.Code, ItemName: itemFacts.Name,
+		From: s.syms.str(d.from), ParentID: d.parent, To: s.syms.str(d.to), Mode: domain.Mode(s.syms.str(d.mode)),
 		EffectiveFrom: f.EffectiveFrom, EffectiveUntil: f.EffectiveUntil,
 		Accepted: f.Accepted, AcceptedFrom: f.AcceptedFrom,
 		WithdrawnFrom: f.WithdrawnFrom, RevokedFrom: f.RevokedFrom,
-		Status: f.StatusOn(day), Basis: d.e.Basis, Reason: d.e.Reason, Position: d.pos,
+		Status: f.StatusOn(day), Basis: s.syms.str(d.basis), Reason: s.syms.str(d.reason), Position: d.pos,
 	}
-	if b := s.bodies[d.e.To]; b != nil {
+	if b := s.bodies[v.To]; b != nil {
 		v.ToName = b.Name
 	}
-	if len(d.e.Scope) > 0 {
-		v.Scope = make([]domain.SubItem, len(d.e.Scope))
-		for i, code := range d.e.Scope {
+	if len(d.scope) > 0 {
+		v.Scope = make([]domain.SubItem, len(d.scope))
+		for i, code := range d.scope {
 			v.Scope[i].Code = code
 			if j := slices.IndexFunc(itemFacts.SubItems, func(si domain.SubItem) bool { return si.Code == code }); j >= 0 {
 				v.Scope[i].Name = itemFacts.SubItems[j].Name
@@ -104,8 +129,8 @@ func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) 
 	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
 	day := q.InForceOn
 	for _, d := range s.delegationCandidates(q) {
-		if d.pos > asOf || q.Body != "" && d.e.To != q.Body || q.From != "" && d.e.From != q.From ||
-			q.ItemID != "" && d.e.ItemID != q.ItemID || q.Mode != "" && d.e.Mode != q.Mode {
+		if d.pos > asOf || q.Body != "" && s.syms.str(d.to) != q.Body || q.From != "" && s.syms.str(d.from) != q.From ||
+			q.ItemID != "" && d.item.id != q.ItemID || q.Mode != "" && s.syms.str(d.mode) != string(q.Mode) {
 			continue
 		}
 		if !projections.WantsStatus(statuses, d.facts(asOf).StatusOn(day)) {
@@ -128,16 +153,16 @@ func (s *Store) delegationCandidates(q projections.DelegationQuery) []*delegatio
 		}
 		return nil
 	case q.Body != "":
-		return indexed(s.byTo, q.Body)
+		return s.indexed(s.byTo, q.Body)
 	case q.From != "":
-		return indexed(s.byFrom, q.From)
+		return s.indexed(s.byFrom, q.From)
 	}
 	return s.allDel.inOrder()
 }
 
-func indexed(m map[string]*sortedIndex[*delegation], key string) []*delegation {
-	if x := m[key]; x != nil {
-		return x.inOrder()
+func (s *Store) indexed(m map[sym]*sortedIndex[*delegation], code string) []*delegation {
+	if b, ok := s.syms.lookup(code); ok && m[b] != nil {
+		return m[b].inOrder()
 	}
 	return nil
 }

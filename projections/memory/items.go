@@ -13,6 +13,8 @@ import (
 // item is everything recorded about one item, each fact with its position.
 type item struct {
 	id         string
+	sym        sym              // of id
+	streamSym  sym              // of its stream's name, once an event of the stream is applied
 	listed     mark             // listing: its effective date and position
 	facts      domain.ItemFacts // as listed
 	amendments []amendment      // in order of (effective date, position)
@@ -92,7 +94,7 @@ func (it *item) factsOn(d domain.Date, asOf eventstore.Position) domain.ItemFact
 }
 
 func (it *item) statusOn(d domain.Date, asOf eventstore.Position) projections.ItemStatus {
-	return projections.ItemStatusOn(it.listed.from, it.revoked.at(asOf), it.revoked.from, d)
+	return projections.ItemStatusOn(it.listed.date(), it.revoked.at(asOf), it.revoked.date(), d)
 }
 
 func itemCursor(it *item) projections.Cursor {
@@ -104,14 +106,14 @@ func (s *Store) itemView(it *item, d domain.Date, asOf eventstore.Position, with
 	facts := it.factsOn(d, asOf)
 	v := projections.Item{
 		ID: it.id, ItemFacts: facts, Status: it.statusOn(d, asOf),
-		ListedFrom: it.listed.from, RevokedFrom: it.revoked.dateAt(asOf),
+		ListedFrom: it.listed.date(), RevokedFrom: it.revoked.dateAt(asOf),
 	}
 	v.SubItems = slices.Clone(facts.SubItems)
 	// The stream's last event recorded by asOf gives revision and position.
-	n := sort.Search(len(it.stream), func(i int) bool { return s.log.at(it.stream[i]).Position > asOf })
+	n := sort.Search(len(it.stream), func(i int) bool { return s.log.at(it.stream[i]).pos > asOf })
 	if n > 0 {
-		last := s.log.at(it.stream[n-1])
-		v.Revision, v.Position = last.Revision, last.Position
+		last := it.stream[n-1]
+		v.Revision, v.Position = s.revision(last), s.log.at(last).pos
 	}
 	if withDelegations {
 		v.Delegations = []projections.Delegation{}
@@ -220,18 +222,10 @@ func (s *Store) ItemHistory(ctx context.Context, itemID string, asOf eventstore.
 	}
 	out := []projections.LogEntry{}
 	for _, i := range it.stream {
-		e := &s.log.at(i).LogEntry
-		if e.Position > asOf {
+		if s.log.at(i).pos > asOf {
 			break
 		}
-		out = append(out, cloneEntry(e))
+		out = append(out, s.logEntry(i))
 	}
 	return out, nil
-}
-
-func cloneEntry(e *projections.LogEntry) projections.LogEntry {
-	c := *e
-	c.Data = slices.Clone(e.Data)
-	c.Bodies = slices.Clone(e.Bodies)
-	return c
 }

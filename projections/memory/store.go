@@ -17,9 +17,9 @@ package memory
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -32,14 +32,16 @@ type Store struct {
 	mu         sync.RWMutex
 	checkpoint eventstore.Position
 
+	syms symbols // every string the read models and the log share
+
 	items     map[string]*item
 	byCode    map[string][]*item // items listed with a code, in order of listing
 	itemOrder *sortedIndex[*item]
 
 	delegations map[string]*delegation
 	allDel      *sortedIndex[*delegation]
-	byTo        map[string]*sortedIndex[*delegation]
-	byFrom      map[string]*sortedIndex[*delegation]
+	byTo        map[sym]*sortedIndex[*delegation]
+	byFrom      map[sym]*sortedIndex[*delegation]
 
 	bodies    map[string]*projections.Body
 	bodyOrder *sortedIndex[*projections.Body]
@@ -47,35 +49,34 @@ type Store struct {
 	editions     map[string]*edition
 	editionOrder []*edition // in order of publication
 
-	log         entryLog           // every event of our streams, in order of position
-	bodyEntries map[string][]int32 // log indexes of the events concerning a body
+	log         entryLog        // every event of our streams, in order of position
+	arena       arena           // the log's records
+	bodyEntries map[sym][]int32 // log indexes of the events concerning a body
 
-	touched []*item // items changed by the batch being applied
+	touched  []*item // items changed by the batch being applied
+	lastItem *item   // the item s.item returned last
+	scratch  []byte  // the record being encoded
+	packed   []byte  // the data being packed
+	concern  []sym   // the bodies the event being applied concerns
 }
 
 var _ projections.Store = (*Store)(nil)
 
-// entry is a log entry with the latest recorded time up to it, which makes
-// PositionAt a binary search even if the clock once went backwards.
-type entry struct {
-	projections.LogEntry
-	highWater time.Time
-}
-
 // New returns an empty store (checkpoint Start).
 func New() *Store {
 	return &Store{
+		syms:        newSymbols(),
 		items:       map[string]*item{},
 		byCode:      map[string][]*item{},
 		itemOrder:   newSortedIndex(itemCursor),
 		delegations: map[string]*delegation{},
 		allDel:      newSortedIndex(delegationCursor),
-		byTo:        map[string]*sortedIndex[*delegation]{},
-		byFrom:      map[string]*sortedIndex[*delegation]{},
+		byTo:        map[sym]*sortedIndex[*delegation]{},
+		byFrom:      map[sym]*sortedIndex[*delegation]{},
 		bodies:      map[string]*projections.Body{},
 		bodyOrder:   newSortedIndex(bodyCursor),
 		editions:    map[string]*edition{},
-		bodyEntries: map[string][]int32{},
+		bodyEntries: map[sym][]int32{},
 	}
 }
 
@@ -131,9 +132,9 @@ const maxEntries = 1<<31 - 1
 
 // apply folds one event of ours into the read models and the log.
 func (s *Store) apply(env *projections.Envelope) {
-	idx := s.appendLog(env)
-	e := &s.log.at(idx).LogEntry
+	idx := int32(s.log.len())
 	pos := env.Position
+	bodies := s.concern[:0]
 	switch ev := env.Event.(type) {
 	case domain.ItemListed:
 		if it := s.item(ev.ItemID); it.listed.pos == 0 { // listed once: a stream begins with its listing
@@ -151,36 +152,42 @@ func (s *Store) apply(env *projections.Envelope) {
 		for _, id := range ev.Ended {
 			if d := s.delegations[id]; d != nil {
 				d.revoked.set(ev.EffectiveFrom, pos)
-				e.Bodies = addBody(e.Bodies, d.e.To)
+				bodies = addBody(bodies, d.to)
 			}
 		}
 	case domain.ItemDelegated:
-		s.delegate(ev, pos)
-		e.Bodies = addBody(addBody(e.Bodies, ev.From), ev.To)
+		from, to := s.syms.intern(ev.From), s.syms.intern(ev.To)
+		s.delegate(s.item(ev.ItemID), ev, pos, from, to)
+		bodies = addBody(addBody(bodies, from), to)
 	case domain.DelegationAccepted:
 		if d := s.delegations[ev.DelegationID]; d != nil {
 			d.accepted.set(ev.EffectiveFrom, pos)
-			e.Bodies = addBody(e.Bodies, d.e.From)
+			bodies = addBody(bodies, d.from)
 		}
-		e.Bodies = addBody(e.Bodies, ev.Body)
+		bodies = addBody(bodies, s.syms.intern(ev.Body))
 	case domain.DelegationWithdrawn:
-		for i, id := range append([]string{ev.DelegationID}, ev.Ended...) {
+		withdraw := func(id string, own bool) {
 			if d := s.delegations[id]; d != nil {
 				d.withdrawn.set(ev.EffectiveFrom, pos)
-				if i == 0 {
-					e.Bodies = addBody(e.Bodies, d.e.From)
+				if own {
+					bodies = addBody(bodies, d.from)
 				}
-				e.Bodies = addBody(e.Bodies, d.e.To)
+				bodies = addBody(bodies, d.to)
 			}
 		}
+		withdraw(ev.DelegationID, true)
+		for _, id := range ev.Ended {
+			withdraw(id, false)
+		}
 	case domain.BodyRegistered:
-		b := &projections.Body{Code: ev.Code, Name: ev.Name, Kind: ev.Kind, Parent: ev.Parent,
-			RegisteredFrom: ev.EffectiveFrom, Basis: ev.Basis, Position: pos}
+		code := s.syms.intern(ev.Code)
 		if _, dup := s.bodies[ev.Code]; !dup {
-			s.bodies[ev.Code] = b
+			b := &projections.Body{Code: s.syms.str(code), Name: ev.Name, Kind: ev.Kind, Parent: ev.Parent,
+				RegisteredFrom: ev.EffectiveFrom, Basis: ev.Basis, Position: pos}
+			s.bodies[b.Code] = b
 			s.bodyOrder.add(b)
 		}
-		e.Bodies = addBody(e.Bodies, ev.Code)
+		bodies = addBody(bodies, code)
 	case domain.EditionPublished:
 		if _, dup := s.editions[ev.Name]; !dup {
 			ed := newEdition(ev, env)
@@ -188,42 +195,70 @@ func (s *Store) apply(env *projections.Envelope) {
 			s.editionOrder = append(s.editionOrder, ed)
 		}
 	}
-	if e.ItemID != "" {
-		it := s.item(e.ItemID)
+	s.concern = bodies
+	var it *item // the item the event concerns, if any
+	if id := projections.ItemIDOf(env.Event); id != "" {
+		it = s.item(id)
+	}
+	s.appendLog(env, it, bodies)
+	if it != nil {
 		it.entries = append(it.entries, idx)
-		if isItemStream(e.Stream, e.ItemID) {
+		if isItemStream(env.Stream, it.id) {
 			it.stream = append(it.stream, idx)
 		}
 	}
-	for _, b := range e.Bodies {
+	for _, b := range bodies {
 		s.bodyEntries[b] = append(s.bodyEntries[b], idx)
 	}
 }
 
-// appendLog records the event in the global log and returns its index.
-func (s *Store) appendLog(env *projections.Envelope) int32 {
+// appendLog records the event in the global log; it concerns item (nil if
+// none) and bodies.
+func (s *Store) appendLog(env *projections.Envelope, it *item, bodies []sym) {
 	ch := projections.ChangeOf(env.Event)
-	hw := env.RecordedAt
-	if n := s.log.len(); n > 0 && s.log.at(int32(n-1)).highWater.After(hw) {
-		hw = s.log.at(int32(n - 1)).highWater
+	e := entry{
+		pos: env.Position, sec: env.RecordedAt.Unix(), nsec: int32(env.RecordedAt.Nanosecond()),
+		typ: s.syms.intern(env.Type), basis: s.syms.intern(ch.Basis), actor: s.syms.intern(env.Meta.Actor),
 	}
-	return s.log.add(entry{LogEntry: projections.LogEntry{
-		Position: env.Position, EventID: env.ID, Stream: env.Stream, Revision: env.Revision, Type: env.Type,
-		Data: env.Data, ItemID: projections.ItemIDOf(env.Event),
-		Basis: ch.Basis, Reason: ch.Reason, EffectiveFrom: ch.EffectiveFrom,
-		Actor: env.Meta.Actor, CommandID: env.Meta.CommandID, CorrelationID: env.Meta.CorrelationID,
-		CausationID: env.Meta.CausationID, RecordedAt: env.RecordedAt,
-	}, highWater: hw})
+	if it != nil && isItemStream(env.Stream, it.id) {
+		if it.streamSym == 0 {
+			it.streamSym = s.syms.intern(env.Stream)
+		}
+		e.stream = it.streamSym
+	} else {
+		e.stream = s.syms.intern(env.Stream)
+	}
+	if it != nil {
+		e.itemID = it.sym
+	}
+	// The high-water mark is this entry's time, unless an earlier entry
+	// was recorded later.
+	e.hw = int32(s.log.len())
+	if e.hw > 0 {
+		if hw := s.log.at(e.hw - 1).hw; s.log.at(hw).after(&e) {
+			e.hw = hw
+		}
+	}
+	s.scratch = s.appendRecord(s.scratch[:0], env, s.syms.intern(ch.Reason), ch.EffectiveFrom, bodies)
+	e.rec = s.arena.add(s.scratch)
+	s.log.add(e)
 }
 
 // item returns the item with id, creating an unlisted one: a code
-// reservation is recorded before its item's listing.
+// reservation is recorded before its item's listing. The item found last
+// is remembered: applying an event looks its item up more than once, and a
+// command's events follow each other in the log.
 func (s *Store) item(id string) *item {
+	if it := s.lastItem; it != nil && it.id == id {
+		return it
+	}
 	it := s.items[id]
 	if it == nil {
-		it = &item{id: id}
-		s.items[id] = it
+		sy := s.syms.intern(id)
+		it = &item{id: s.syms.str(sy), sym: sy}
+		s.items[it.id] = it
 	}
+	s.lastItem = it
 	return it
 }
 
@@ -233,14 +268,11 @@ func isItemStream(stream, id string) bool {
 	return strings.HasPrefix(stream, domain.ItemStreamPrefix) && stream[len(domain.ItemStreamPrefix):] == id
 }
 
-func addBody(bodies []string, code string) []string {
-	if code == "" {
+// addBody adds a body to those an event concerns, once; 0 (no body) is
+// not added.
+func addBody(bodies []sym, code sym) []sym {
+	if code == 0 || slices.Contains(bodies, code) {
 		return bodies
-	}
-	for _, b := range bodies {
-		if b == code {
-			return bodies
-		}
 	}
 	return append(bodies, code)
 }
@@ -257,23 +289,26 @@ func appendTouched(touched []*item, it *item) []*item {
 // mark is "not recorded". Only the first recording counts: a later one can
 // never be visible at a position where the first is not.
 type mark struct {
-	from domain.Date
 	pos  eventstore.Position
+	from day
 }
 
 func (m *mark) set(from domain.Date, pos eventstore.Position) {
 	if m.pos == 0 {
-		*m = mark{from: from, pos: pos}
+		*m = mark{from: dayOf(from), pos: pos}
 	}
 }
 
 // at reports whether the fact is recorded at or before position asOf.
 func (m mark) at(asOf eventstore.Position) bool { return m.pos != 0 && m.pos <= asOf }
 
+// date returns the fact's effective date, whether recorded or not.
+func (m mark) date() domain.Date { return m.from.date() }
+
 // dateAt returns the fact's effective date if it is recorded by asOf.
 func (m mark) dateAt(asOf eventstore.Position) domain.Date {
 	if m.at(asOf) {
-		return m.from
+		return m.from.date()
 	}
 	return domain.Date{}
 }
