@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -311,4 +312,17 @@ func (m mark) dateAt(asOf eventstore.Position) domain.Date {
 		return m.from.date()
 	}
 	return domain.Date{}
+}
+
+// day is a domain.Date in four bytes, ordered as dates are. Every date an
+// event holds was read from "YYYY-MM-DD" (year 0 to 9999) or is the zero
+// date, and packs exactly; the zero date packs to 0.
+type day uint32
+
+func dayOf(d domain.Date) day {
+	return day(d.Year<<9 | int(d.Month)<<5 | d.Day)
+}
+
+func (d day) date() domain.Date {
+	return domain.Date{Year: int(d >> 9), Month: time.Month(d >> 5 & 15), Day: int(d & 31)}
 }

@@ -2,9 +2,6 @@ package memory
 
 import (
 	"strings"
-	"time"
-
-	"github.com/catalogue/catalogue/domain"
 )
 
 // sym names an interned string. A log of a million events holds only a
@@ -32,7 +29,8 @@ func newSymbols() symbols {
 	return symbols{ids: map[string]sym{"": 0}, strs: []string{""}}
 }
 
-// find returns the sym of the text b, if it is interned.
+// find returns the sym of the text b, if it is interned, and remembers it
+// in recent: only the applier calls it, under the store's write lock.
 func find[T string | []byte](t *symbols, b T) (sym, bool) {
 	h := recentHash(b)
 	if id := t.recent[h]; t.strs[id] == string(b) { // no allocation: a comparison
@@ -93,8 +91,12 @@ func (t *symbols) add(s string) sym {
 	return id
 }
 
-// lookup returns the sym of s if s is interned.
-func (t *symbols) lookup(s string) (sym, bool) { return find(t, s) }
+// lookup returns the sym of s if s is interned. Queries call it under the
+// read lock, many at once, so it leaves recent alone.
+func (t *symbols) lookup(s string) (sym, bool) {
+	id, ok := t.ids[s]
+	return id, ok
+}
 
 // recentBytes returns the sym of the text b if it was interned or found
 // lately: it looks only in the cache, never in the map.
@@ -105,16 +107,3 @@ func (t *symbols) recentBytes(b []byte) (sym, bool) {
 
 // str returns the string id names.
 func (t *symbols) str(id sym) string { return t.strs[id] }
-
-// day is a domain.Date in four bytes, ordered as dates are. Every date an
-// event holds was read from "YYYY-MM-DD" (year 0 to 9999) or is the zero
-// date, and packs exactly; the zero date packs to 0.
-type day uint32
-
-func dayOf(d domain.Date) day {
-	return day(d.Year<<9 | int(d.Month)<<5 | d.Day)
-}
-
-func (d day) date() domain.Date {
-	return domain.Date{Year: int(d >> 9), Month: time.Month(d >> 5 & 15), Day: int(d & 31)}
-}
