@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 
@@ -60,6 +61,11 @@ func (s *Store) mapErr(ctx context.Context, err error, op, stream string, expect
 			esdbclient.ErrorAborted, esdbclient.ErrorCodeNotLeader:
 			return fmt.Errorf("esdb: %s: %w: %v", op, ErrUnavailable, err)
 		}
+	}
+	// A connection that closes under a request surfaces as a bare EOF
+	// (the client wraps it with ErrorCode 0): the server is gone.
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("esdb: %s: %w: %v", op, ErrUnavailable, err)
 	}
 	// Errors the client passes through unwrapped (a dropped subscription
 	// carries the raw gRPC status) are classed by their status code.

@@ -181,43 +181,16 @@ const subscribePage = 256
 // Subscribe implements eventstore.Store. The handler runs without the lock
 // held, so it may call the store.
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, handle func(eventstore.RecordedEvent) error, caughtUp func()) error {
-	pos := from
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return eventstore.Follow(ctx, from, subscribePage, func(_ context.Context, _ []eventstore.RecordedEvent, pos eventstore.Position) ([]eventstore.RecordedEvent, <-chan struct{}, error) {
 		s.mu.RLock()
+		defer s.mu.RUnlock()
 		if s.isClosed {
-			s.mu.RUnlock()
-			return eventstore.ErrClosed
+			return nil, nil, eventstore.ErrClosed
 		}
 		// Taken under the same lock as the page, so an append after the
 		// page closes this channel and no wake-up is lost.
-		changed := s.changed
-		page := s.page(pos, subscribePage)
-		s.mu.RUnlock()
-
-		for _, e := range page {
-			if err := handle(e); err != nil {
-				return err
-			}
-			pos = e.Position
-		}
-		if len(page) == subscribePage {
-			continue
-		}
-		if caughtUp != nil {
-			caughtUp()
-			caughtUp = nil
-		}
-		select {
-		case <-changed:
-		case <-s.closed:
-			return eventstore.ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		return s.page(pos, subscribePage), s.changed, nil
+	}, s.closed, handle, caughtUp)
 }
 
 // LastPosition implements eventstore.Store.

@@ -73,42 +73,18 @@ func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
 // polls. The handler runs on the caller's goroutine with no lock or
 // connection held, so it may call the store.
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, handle func(eventstore.RecordedEvent) error, caughtUp func()) error {
-	pos := from
-	// One page buffer serves the whole subscription: a rebuild reads
-	// thousands of pages, and the handler gets each event by value.
-	page := make([]eventstore.RecordedEvent, 0, subscribePage)
-	for {
+	// Follow reuses one page buffer for the whole subscription: a rebuild
+	// reads thousands of pages, and the handler gets each event by value.
+	return eventstore.Follow(ctx, from, subscribePage, func(ctx context.Context, buf []eventstore.RecordedEvent, pos eventstore.Position) ([]eventstore.RecordedEvent, <-chan struct{}, error) {
 		// Taken before reading, so a commit after the read closes this
 		// channel and is not missed.
 		changed := s.changedChan()
 		if err := s.readable(ctx); err != nil {
-			return err
+			return nil, nil, err
 		}
-		var err error
-		if page, err = s.readPage(ctx, page[:0], pos, subscribePage); err != nil {
-			return err
-		}
-		for _, e := range page {
-			if err := handle(e); err != nil {
-				return err
-			}
-			pos = e.Position
-		}
-		if len(page) == subscribePage {
-			continue
-		}
-		if caughtUp != nil {
-			caughtUp()
-			caughtUp = nil
-		}
-		select {
-		case <-changed:
-		case <-s.closing:
-			return eventstore.ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+		page, err := s.readPage(ctx, buf, pos, subscribePage)
+		return page, changed, err
+	}, s.closing, handle, caughtUp)
 }
 
 // readable answers a call that must not start: a done context or a closed
