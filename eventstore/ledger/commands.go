@@ -30,12 +30,8 @@ func (l *Ledger) ListItem(ctx context.Context, req Request, c domain.ListItem) (
 	req.ExpectedRevision = nil // a new item has no revision to expect
 	c.ItemID = DerivedID(req.CommandID, "item")
 	itemStream := domain.ItemStream(c.ItemID)
-	if s, err := l.load(ctx, itemStream); err != nil {
-		return Result{}, err
-	} else if res, ok := s.recorded(req.CommandID); ok {
-		res.ID = c.ItemID
-		return res, nil
-	}
+	// A retry needs no check here: each of the two appends below recognises
+	// its own earlier event by the command id and records nothing.
 	if c.Code != "" {
 		_, err := l.execute(ctx, req, domain.ItemCodeStream(c.Code), func(s *stream) ([]domain.Event, error) {
 			if err := l.canList(ctx, s, c); err != nil {
