@@ -120,7 +120,7 @@ func Run(ctx context.Context, l *ledger.Ledger, progress Progress) (Summary, err
 		r.sum.Items++
 		r.progress("items", i+1, len(items))
 	}
-	return r.sum, r.changes(ctx, items, ids)
+	return r.sum, r.changes(ctx, bodies, items, ids)
 }
 
 // districts receive most delegations; towns receive from their district.
@@ -131,7 +131,7 @@ var docPrefix = map[string]string{"370202": "南", "370203": "北", "370211": "�
 	"370214": "城", "370215": "即", "370281": "胶", "370283": "平", "370285": "莱西",
 	"370200-Z02": "中德园", "370200-Z03": "胶综保", "370200-Z04": "蓝谷", "370214400": "青高新", "370281400": "胶开"}
 
-func (r *run) changes(ctx context.Context, items []itemsheet.Item, ids []string) error {
+func (r *run) changes(ctx context.Context, bodies []importer.Body, items []itemsheet.Item, ids []string) error {
 	type held struct {
 		item, delegation, body string
 		mode                   domain.Mode
@@ -174,10 +174,6 @@ func (r *run) changes(ctx context.Context, items []itemsheet.Item, ids []string)
 				return fmt.Errorf("delegate %s to %s: %w", items[i].Code, d, err)
 			}
 		}
-	}
-	bodies, err := Bodies()
-	if err != nil {
-		return err
 	}
 	var zoneCodes []string
 	for _, b := range bodies {
