@@ -60,12 +60,19 @@ func (s *Store) Apply(ctx context.Context, batch []projections.Envelope) error {
 		if err := w.flush(ctx); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, s.sql("UPDATE {s}.checkpoint SET position = $1, high_water = $2"),
-			pos(batch[len(batch)-1].Position), w.highWater)
+		// The notification is delivered at commit, with the rows: readers
+		// in other processes (Follow) learn the new checkpoint at once.
+		_, err := tx.Exec(ctx, s.sql("WITH c AS (UPDATE {s}.checkpoint SET position = $1, high_water = $2 RETURNING position) "+
+			"SELECT pg_notify($3, $4 || ' ' || position) FROM c"),
+			pos(batch[len(batch)-1].Position), w.highWater, NotifyChannel, s.schema)
 		return err
 	})
 	return s.fail("apply", err)
 }
+
+// NotifyChannel is the channel on which every committed batch announces
+// "<schema> <checkpoint>", and a generation switch "switch <name>".
+const NotifyChannel = "catalogue_read_models"
 
 // itemRow is an item as the batch knows it: loaded (old) or listed in the
 // batch (fresh, copied at the end).
