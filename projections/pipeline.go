@@ -177,7 +177,7 @@ func (p *Projector) apply(ctx context.Context, pool chunkPool, ordered <-chan *c
 				return err
 			}
 			last := batch[n-1].Position
-			p.update(func() { p.pos = last })
+			p.mark.Advance(last)
 			meter.applied(n)
 			// Keep the buffer: the store does not keep the slice.
 			rest := copy(batch, batch[n:])
@@ -232,7 +232,7 @@ func (p *Projector) apply(ctx context.Context, pool chunkPool, ordered <-chan *c
 				deadline = timer.C
 			}
 			if caughtUp {
-				p.update(func() { p.caughtUp = true })
+				p.setCaughtUp(true)
 				meter.caughtUp()
 				if untilCaughtUp {
 					return nil

@@ -26,12 +26,13 @@ type Projector struct {
 	store  Store
 	opt    options
 
+	// mark is the last position applied to store, stopped (with why the
+	// last run ended) between runs.
+	mark Watermark
+
 	mu       sync.Mutex
 	running  bool
-	pos      eventstore.Position // last position applied to store
 	caughtUp bool
-	stopped  error         // why the last run ended; nil while running or before the first
-	advanced chan struct{} // closed and replaced whenever pos or stopped changes
 }
 
 // ErrStopped is returned by WaitFor when the projector stops (cleanly or
@@ -87,7 +88,7 @@ func New(events eventstore.Store, store Store, opts ...Option) *Projector {
 	for _, f := range opts {
 		f(&o)
 	}
-	return &Projector{events: events, store: store, opt: o, advanced: make(chan struct{})}
+	return &Projector{events: events, store: store, opt: o}
 }
 
 // Run follows the feed until ctx is done, then returns nil: every event
@@ -118,11 +119,7 @@ func Rebuild(ctx context.Context, events eventstore.Store, into Store, opts ...O
 
 // Position returns the last position applied by this projector (or found
 // in the store when it started).
-func (p *Projector) Position() eventstore.Position {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.pos
-}
+func (p *Projector) Position() eventstore.Position { return p.mark.Position() }
 
 // CaughtUp reports whether the projector has applied the backlog it found
 // when it started following.
@@ -137,31 +134,14 @@ func (p *Projector) CaughtUp() bool {
 // stops first (an error wrapping ErrStopped and, if it failed, its cause).
 // It makes read-your-writes possible without locking the write side.
 func (p *Projector) WaitFor(ctx context.Context, pos eventstore.Position) error {
-	for {
-		p.mu.Lock()
-		reached, stopped, advanced := p.pos >= pos, p.stopped, p.advanced
-		p.mu.Unlock()
-		switch {
-		case reached:
-			return nil
-		case stopped != nil:
-			return stopped
-		}
-		select {
-		case <-advanced:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	return p.mark.WaitFor(ctx, pos)
 }
 
-// update changes the projector's state under its lock and wakes waiters.
-func (p *Projector) update(f func()) {
+// setCaughtUp records whether the backlog has been applied.
+func (p *Projector) setCaughtUp(v bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f()
-	close(p.advanced)
-	p.advanced = make(chan struct{})
+	p.caughtUp = v
 }
 
 func (p *Projector) run(ctx context.Context, untilCaughtUp bool) (err error) {
@@ -175,19 +155,20 @@ func (p *Projector) run(ctx context.Context, untilCaughtUp bool) (err error) {
 
 	from, err := p.store.Checkpoint(ctx)
 	if err == nil {
-		p.update(func() { p.pos, p.stopped, p.caughtUp = from, nil, false })
+		p.setCaughtUp(false)
+		p.mark.Set(from, nil)
 		err = p.pipeline(ctx, from, untilCaughtUp)
 	}
 	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		err = nil // a clean stop
 	}
-	p.update(func() {
-		p.running = false
-		if err != nil {
-			p.stopped = fmt.Errorf("%w: %w", ErrStopped, err)
-		} else {
-			p.stopped = ErrStopped
-		}
-	})
+	if err != nil {
+		p.mark.Stop(fmt.Errorf("%w: %w", ErrStopped, err))
+	} else {
+		p.mark.Stop(ErrStopped)
+	}
+	p.mu.Lock()
+	p.running = false
+	p.mu.Unlock()
 	return err
 }

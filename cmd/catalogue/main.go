@@ -23,8 +23,11 @@ import (
 const usage = `catalogue — the administrative-licensing item catalogue (行政许可事项清单) as an event-sourced ledger
 
 Usage:
-  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--readmodel postgres://…] [--anonymous-read=false]
+  catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--readmodel postgres://…]
+                    [--role all|api|projector] [--migrate=false] [--anonymous-read=false]
   catalogue migrate --readmodel postgres://…[?schema=NAME]            (apply the read-model schema migrations)
+  catalogue rebuild --readmodel postgres://… [--data DIR | --events esdb://…] [--grace 10s]
+                                                (a new generation of the read models while the old one serves)
   catalogue token   create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR]
   catalogue token   list [--data DIR]
   catalogue token   revoke ID|NAME [--data DIR]
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serveCmd(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return migrateCmd(ctx, args[1:], stdout, stderr)
+	case "rebuild":
+		return rebuildCmd(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "bodies":

@@ -19,13 +19,19 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	anonymous := fs.Bool("anonymous-read", true, "let requests without a token read the public catalogue")
 	events := fs.String("events", os.Getenv("CATALOGUE_EVENTS"), "event log: empty for SQLite in the data directory, or esdb://host:2113?tls=false (EventStoreDB/KurrentDB)")
 	readModel := fs.String("readmodel", os.Getenv("CATALOGUE_READMODEL"), "read models: empty for in memory, or postgres://user@host/db?schema=catalogue (PostgreSQL)")
+	role := fs.String("role", "all", "all: serve the API and project; api: serve the API from read models another process projects; projector: project only (HTTP serves /healthz)")
+	migrate := fs.Bool("migrate", true, "apply the PostgreSQL read models' migrations on start (false: require catalogue migrate to have run)")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return errUsage
+	}
+	r, err := app.ParseRole(*role)
+	if err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	began := time.Now()
 	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: logger, Progress: stderr,
-		NoAnonymousRead: !*anonymous, Events: *events, ReadModel: *readModel})
+		NoAnonymousRead: !*anonymous, Events: *events, ReadModel: *readModel, Role: r, NoMigrate: !*migrate})
 	if err != nil {
 		return err
 	}
@@ -37,8 +43,12 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *events != "" {
 		log = esdb.RedactURL(*events)
 	}
-	fmt.Fprintf(stdout, "catalogue serving %s (event log %s, position %d, ready in %s)\n  GraphQL: %s/query\n  GraphiQL: %s/\n  health: %s/healthz\n",
-		svc.URL(), log, pos, time.Since(began).Round(time.Millisecond), svc.URL(), svc.URL(), svc.URL())
+	serving := fmt.Sprintf("  GraphQL: %s/query\n  GraphiQL: %s/\n", svc.URL(), svc.URL())
+	if r == app.RoleProjector {
+		serving = "" // health only
+	}
+	fmt.Fprintf(stdout, "catalogue serving %s (role %s, event log %s, position %d, ready in %s)\n%s  health: %s/healthz\n",
+		svc.URL(), r, log, pos, time.Since(began).Round(time.Millisecond), serving, svc.URL())
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "shutting down…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -20,11 +20,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -105,6 +107,55 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// OpenReader opens the event log at path for reading only, without its
+// writer: for a process that must read a log another process writes and
+// holds (catalogue rebuild beside a running serve). SQLite's WAL lets
+// readers of other processes see each commit; as no commit of this
+// process wakes its subscribers, they look for new events every
+// ReaderPoll. Append fails with ErrReadOnly.
+func OpenReader(path string) (*Store, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	s := &Store{path: abs, changed: make(chan struct{}), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	if err := s.openRead(); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	go s.watch(ReaderPoll)
+	return s, nil
+}
+
+// ReaderPoll is how often a log opened with OpenReader looks for events
+// appended by another process.
+var ReaderPoll = 200 * time.Millisecond
+
+// ErrReadOnly is returned by Append on a log opened with OpenReader.
+var ErrReadOnly = errors.New("sqlite: the event log is open for reading only")
+
+// watch wakes subscribers when the log's last position moves, until Close.
+func (s *Store) watch(every time.Duration) {
+	defer close(s.writerDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, _ := s.LastPosition(context.Background())
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			if p, err := s.LastPosition(context.Background()); err == nil && p != last {
+				last = p
+				s.notify()
+			}
+		}
+	}
+}
+
 func (s *Store) open() error {
 	// synchronous=FULL makes every commit fsync the WAL: Append returns
 	// only once its events would survive a power cut.
@@ -123,7 +174,12 @@ func (s *Store) open() error {
 	if s.w, err = newWriter(s.writeDB); err != nil {
 		return err
 	}
+	return s.openRead()
+}
 
+// openRead opens the read side: the connections of every query.
+func (s *Store) openRead() error {
+	var err error
 	// query_only guards the single-writer rule: nothing read-side can
 	// write, even by mistake.
 	s.readDB, err = sql.Open("sqlite", dsn(s.path, "busy_timeout", "query_only(1)"))

@@ -72,6 +72,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.closed.Load() {
 		return eventstore.AppendResult{}, eventstore.ErrClosed
 	}
+	if s.w == nil {
+		return eventstore.AppendResult{}, ErrReadOnly
+	}
 	req := &appendReq{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan appendResp, 1)}
 	select {
 	case s.reqs <- req:

@@ -37,6 +37,19 @@ var ErrLockLost = errors.New("projector lock lost")
 // serialises writers on the checkpoint row, so even two writers during a
 // hand-over apply each event once (TestConcurrentWritersApplyOnce).
 func Exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(context.Context) error) error {
+	return exclusive(ctx, pool, schema, true, run)
+}
+
+// ErrBusy is returned by TryExclusive when another session holds the lock.
+var ErrBusy = errors.New("held by another process")
+
+// TryExclusive is Exclusive without the wait: when another process holds
+// the lock it returns an error wrapping ErrBusy at once.
+func TryExclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(context.Context) error) error {
+	return exclusive(ctx, pool, schema, false, run)
+}
+
+func exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, wait bool, run func(context.Context) error) error {
 	if err := validSchema(schema); err != nil {
 		return err
 	}
@@ -46,9 +59,19 @@ func Exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(
 	}
 	// pg_advisory_lock waits on the server; cancelling ctx cancels the
 	// wait (pgx sends a cancel request and the connection is discarded).
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", projectorLock, schema); err != nil {
-		conn.Release()
+	lock, got := "SELECT true FROM (SELECT pg_advisory_lock($1, hashtext($2))) AS l", false
+	if !wait {
+		lock = "SELECT pg_try_advisory_lock($1, hashtext($2))"
+	}
+	if err := conn.QueryRow(ctx, lock, projectorLock, schema).Scan(&got); err != nil {
+		// The lock may have been taken before the error: the session is
+		// closed, not handed back to the pool, so that it is released.
+		conn.Hijack().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
+	}
+	if !got {
+		conn.Release()
+		return fmt.Errorf("postgres: projector lock on %s: %w", schema, ErrBusy)
 	}
 	// From here the connection holds the lock: it is never handed back to
 	// the pool still holding it. Unlocking may fail only if the session is

@@ -125,3 +125,39 @@ func validSchema(schema string) error {
 	}
 	return nil
 }
+
+// CheckMigrated returns an error wrapping ErrNotMigrated unless every
+// embedded migration is recorded in schema: what a process that was told
+// not to migrate (serve --migrate=false) checks at start, so that it fails
+// there, naming the command to run, rather than on its first query.
+func CheckMigrated(ctx context.Context, db DB, schema string) error {
+	if err := validSchema(schema); err != nil {
+		return err
+	}
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	applied := map[int]bool{}
+	rows, err := db.Query(ctx, "SELECT version FROM "+pgx.Identifier{schema}.Sanitize()+".schema_migrations")
+	if err == nil {
+		var versions []int
+		versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		for _, v := range versions {
+			applied[v] = true
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: schema %s: %w (run catalogue migrate)", schema, translate(err))
+	}
+	var missing []string
+	for _, m := range ms {
+		if !applied[m.version] {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("postgres: schema %s lacks migrations %s: %w (run catalogue migrate)", schema, strings.Join(missing, ", "), ErrNotMigrated)
+	}
+	return nil
+}

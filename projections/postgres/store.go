@@ -22,8 +22,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,8 +70,11 @@ func New(ctx context.Context, db DB, schema string) (*Store, error) {
 	if err := Migrate(ctx, db, schema); err != nil {
 		return nil, err
 	}
-	return &Store{db: db, schema: schema, quoted: pgx.Identifier{schema}.Sanitize()}, nil
+	return newStore(db, schema), nil
 }
+
+// quoteIdent quotes a name (a schema, a channel) for a statement.
+func quoteIdent(name string) string { return pgx.Identifier{name}.Sanitize() }
 
 // Schema returns the schema the store reads and writes.
 func (s *Store) Schema() string { return s.schema }
@@ -108,6 +114,8 @@ const (
 	codeDeadlock          = "40P01"
 	codeQueryCanceled     = "57014"
 	codeAdminShutdown     = "57P01"
+	codeCrashShutdown     = "57P02"
+	codeCannotConnectNow  = "57P03" // the server is starting or stopping
 )
 
 // ErrNotMigrated is wrapped by the errors of a store whose schema lacks its
@@ -124,12 +132,18 @@ var ErrRetry = errors.New("transient database error; retry")
 func translate(err error) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
+		if connectionLost(err) {
+			return fmt.Errorf("%w: %w", ErrRetry, err)
+		}
 		return err
+	}
+	if strings.HasPrefix(pgErr.Code, "08") { // connection exception
+		return fmt.Errorf("%w: %w", ErrRetry, err)
 	}
 	switch pgErr.Code {
 	case codeInvalidSchemaName, codeUndefinedTable, codeUndefinedFunction:
 		return fmt.Errorf("%w: %w", ErrNotMigrated, err)
-	case codeSerialization, codeDeadlock, codeAdminShutdown:
+	case codeSerialization, codeDeadlock, codeAdminShutdown, codeCrashShutdown, codeCannotConnectNow:
 		return fmt.Errorf("%w: %w", ErrRetry, err)
 	case codeUniqueViolation:
 		return fmt.Errorf("a row written twice (is a second projector writing this schema without the lock?): %w", err)
@@ -137,6 +151,18 @@ func translate(err error) error {
 		return fmt.Errorf("query canceled: %w", err)
 	}
 	return err
+}
+
+// connectionLost tells the errors of a server that cannot be reached or a
+// connection that broke — a restart, a network failure — which pass by
+// themselves, from every other error the driver returns.
+func connectionLost(err error) bool {
+	var connect *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connect) || errors.As(err, &netErr) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		pgconn.SafeToRetry(err)
 }
 
 // fail wraps a database error of operation op, naming the schema.
@@ -157,15 +183,6 @@ func pos(p eventstore.Position) int64 {
 		return math.MaxInt64 // only as a bound; Apply refuses such events
 	}
 	return int64(p)
-}
-
-// optPos converts a mark's position: NULL when not set.
-func optPos(p eventstore.Position) *int64 {
-	if p == 0 {
-		return nil
-	}
-	v := int64(p)
-	return &v
 }
 
 // pgDate converts a date: the zero date (not set) is NULL.

@@ -29,3 +29,13 @@ func OpenEvents(ctx context.Context, dir, events string, log *slog.Logger) (even
 		return nil, fmt.Errorf("event log %q: want empty (SQLite in the data directory) or an esdb:// or esdb+discover:// connection string", esdb.RedactURL(events))
 	}
 }
+
+// OpenEventsReader opens the event log for reading only: the SQLite log
+// of a data directory without taking the directory, which a running serve
+// holds (sqlite.OpenReader), or an EventStoreDB as OpenEvents does.
+func OpenEventsReader(ctx context.Context, dir, events string, log *slog.Logger) (eventstore.Store, error) {
+	if events == "" {
+		return sqlite.OpenReader(filepath.Join(dir, "events.db"))
+	}
+	return OpenEvents(ctx, dir, events, log)
+}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/graph"
 	"github.com/catalogue/catalogue/projections"
 	"github.com/catalogue/catalogue/projections/memory"
 	"github.com/catalogue/catalogue/projections/postgres"
@@ -19,83 +22,152 @@ import (
 // the connection string names none.
 const DefaultReadModelSchema = "catalogue"
 
-// ReadModel is the read-model store the service reads and its projector
-// writes, with how to run that projector and how to let go of the store.
-type ReadModel struct {
-	Store projections.Store
-	// Project runs the projector: at once for the in-memory store (one per
-	// process); for PostgreSQL only while this process holds the read
-	// model's projector lock, so that of several processes one projects
-	// and the others stand by (postgres.Exclusive).
-	Project func(ctx context.Context, run func(context.Context) error) error
-	Close   func()
+// Role says what a serving process does: all of it, only answer the API
+// from read models another process keeps, or only keep them.
+type Role string
+
+const (
+	RoleAll       Role = "all"       // serve the API and project (when holding the lock)
+	RoleAPI       Role = "api"       // serve the API; never write the read models
+	RoleProjector Role = "projector" // project only; HTTP serves /healthz alone
+)
+
+// ParseRole checks a --role value.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleAll, RoleAPI, RoleProjector:
+		return r, nil
+	case "":
+		return RoleAll, nil
+	}
+	return "", fmt.Errorf("role %q: want all, api or projector", s)
 }
 
-// OpenReadModel opens the read models readModel names: empty for memory
-// (rebuilt from the log at start), or a postgres:// (postgresql://)
-// connection string, pgx's, whose optional "schema" parameter names the
-// schema (default DefaultReadModelSchema). The schema is migrated first,
-// so a server that cannot be reached fails here, at start.
-func OpenReadModel(ctx context.Context, readModel string) (*ReadModel, error) {
+// Reader is what the service reads: the queries and how far they reach.
+type Reader interface {
+	projections.Queries
+	Checkpoint(ctx context.Context) (eventstore.Position, error)
+}
+
+// ReadModel is the read models a process serves, whichever store keeps
+// them: how to read them, how far they are (Feed, which also gives
+// read-your-writes) and how to keep them up to date.
+type ReadModel struct {
+	Read Reader
+	Feed graph.Feed
+	// CatchUp brings the read models up to the log's end before the
+	// service answers: the in-memory store rebuilds in this process; a
+	// PostgreSQL read model waits until its checkpoint — written by
+	// whichever process projects — reaches the position the log had.
+	CatchUp func(ctx context.Context, progress io.Writer) error
+	// Project keeps the read models up to date until ctx ends: at once for
+	// memory; for PostgreSQL while this process holds the read model's
+	// projector lock, standing by otherwise (postgres.Live.Project).
+	Project func(ctx context.Context) error
+	// Projecting reports whether this process writes the read models now.
+	Projecting func() bool
+	// CaughtUp reports whether the read models had reached the log's end
+	// when last looked at.
+	CaughtUp func(ctx context.Context) bool
+	// Err reports why the read models cannot be reached now, or nil.
+	Err   func() error
+	Close func()
+}
+
+// OpenReadModel opens the read models readModel names, fed from events:
+// empty for memory (rebuilt from the log at start), or a postgres://
+// (postgresql://) connection string, pgx's, whose optional "schema"
+// parameter names the read model (default DefaultReadModelSchema; its
+// active generation, after rebuilds, is a schema of that name or
+// <name>_gN). With migrate the schema is migrated first; without, it must
+// be migrated already. A server that cannot be reached fails here, at
+// start.
+func OpenReadModel(ctx context.Context, readModel string, events eventstore.Store, migrate bool, opts ...projections.Option) (*ReadModel, error) {
 	if readModel == "" {
-		return &ReadModel{Store: memory.New(), Close: func() {},
-			Project: func(ctx context.Context, run func(context.Context) error) error { return run(ctx) }}, nil
+		store := memory.New()
+		p := projections.New(events, store, opts...)
+		return &ReadModel{Read: store, Feed: p, Project: p.Run, Projecting: func() bool { return true },
+			CatchUp:  func(ctx context.Context, _ io.Writer) error { return p.CatchUp(ctx) },
+			CaughtUp: func(context.Context) bool { return p.CaughtUp() },
+			Err:      func() error { return nil }, Close: func() {}}, nil
 	}
-	conn, schema, err := splitSchema(readModel)
+	pool, name, err := openPool(ctx, readModel)
 	if err != nil {
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, conn)
-	if err != nil {
-		return nil, fmt.Errorf("read model %s: %w", redact(conn), err)
-	}
-	store, err := postgres.New(ctx, pool, schema)
+	live, err := postgres.OpenLive(ctx, pool, name, migrate)
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("read model %s: %w", redact(conn), err)
+		return nil, fmt.Errorf("read model %s: %w", redact(readModel), err)
 	}
-	return &ReadModel{Store: store, Close: pool.Close,
-		Project: func(ctx context.Context, run func(context.Context) error) error {
-			return standBy(ctx, func(ctx context.Context) error { return postgres.Exclusive(ctx, pool, schema, run) })
-		}}, nil
+	caughtUp := func(ctx context.Context) bool {
+		last, err := events.LastPosition(ctx)
+		return err == nil && live.Position() >= last
+	}
+	return &ReadModel{Read: live, Feed: live, Projecting: live.Projecting, CaughtUp: caughtUp, Err: live.Err,
+		Project: func(ctx context.Context) error { return live.Project(ctx, events, opts...) },
+		CatchUp: func(ctx context.Context, progress io.Writer) error {
+			last, err := events.LastPosition(ctx)
+			if err != nil {
+				return err
+			}
+			return waitShowing(ctx, live, last, progress)
+		},
+		Close: func() { live.Close(); pool.Close() }}, nil
 }
 
-// standBy runs project again, after a growing pause, whenever it fails in a
-// way that may pass (the lock's session lost, the server restarting), so a
-// process stands by until it can project again; it returns nil once ctx
-// ends, and any other error at once.
-func standBy(ctx context.Context, project func(context.Context) error) error {
-	pause := time.Second
+// waitShowing waits until live reaches position last, telling progress
+// every few seconds how far it is.
+func waitShowing(ctx context.Context, live *postgres.Live, last eventstore.Position, progress io.Writer) error {
 	for {
-		err := project(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return nil // a clean stop
-		case err == nil, !errors.Is(err, postgres.ErrLockLost) && !errors.Is(err, postgres.ErrRetry):
+		wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := live.WaitFor(wait, last)
+		cancel()
+		if err == nil || ctx.Err() != nil {
 			return err
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 30*time.Second)
+		fmt.Fprintf(progress, "waiting for the read models (%s) to reach position %d: at %d\n", live.Store().Schema(), last, live.Position())
 	}
 }
 
-// MigrateReadModel applies the PostgreSQL read models' migrations
-// (catalogue migrate) and returns the schema migrated.
+// openPool opens a pool on the database of a postgres:// read model and
+// returns the read model's name.
+func openPool(ctx context.Context, readModel string) (*pgxpool.Pool, string, error) {
+	conn, name, err := splitSchema(readModel)
+	if err != nil {
+		return nil, "", err
+	}
+	pool, err := pgxpool.New(ctx, conn)
+	if err != nil {
+		return nil, "", fmt.Errorf("read model %s: %w", redact(conn), err)
+	}
+	return pool, name, nil
+}
+
+// MigrateReadModel applies the PostgreSQL read models' migrations to the
+// active generation (catalogue migrate) and returns the schema migrated.
 func MigrateReadModel(ctx context.Context, readModel string) (string, error) {
-	conn, schema, err := splitSchema(readModel)
+	pool, name, err := openPool(ctx, readModel)
 	if err != nil {
 		return "", err
 	}
-	pool, err := pgxpool.New(ctx, conn)
+	defer pool.Close()
+	return postgres.MigrateReadModel(ctx, pool, name)
+}
+
+// RebuildReadModel builds a new generation of a PostgreSQL read model from
+// the log while the active one keeps serving, and switches to it
+// (catalogue rebuild; see postgres.Rebuild).
+func RebuildReadModel(ctx context.Context, readModel string, events eventstore.Store, opt postgres.RebuildOptions) (postgres.RebuildResult, error) {
+	if readModel == "" {
+		return postgres.RebuildResult{}, errors.New("rebuild: the in-memory read models are rebuilt at every start; give a postgres:// read model")
+	}
+	pool, name, err := openPool(ctx, readModel)
 	if err != nil {
-		return "", fmt.Errorf("read model %s: %w", redact(conn), err)
+		return postgres.RebuildResult{}, err
 	}
 	defer pool.Close()
-	return schema, postgres.Migrate(ctx, pool, schema)
+	return postgres.Rebuild(ctx, pool, name, events, opt)
 }
 
 // splitSchema takes the schema parameter out of a postgres:// connection

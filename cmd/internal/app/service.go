@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/catalogue/catalogue/eventstore/ledger"
@@ -21,9 +22,13 @@ import (
 
 // Config is what `catalogue serve` is told.
 type Config struct {
-	DataDir      string
-	Events       string // event log: "" for SQLite in DataDir, or esdb://… (see OpenEvents)
-	ReadModel    string // read models: "" in memory, or postgres://… (see OpenReadModel)
+	DataDir   string
+	Events    string // event log: "" for SQLite in DataDir, or esdb://… (see OpenEvents)
+	ReadModel string // read models: "" in memory, or postgres://… (see OpenReadModel)
+	Role      Role   // "" is RoleAll
+	// NoMigrate makes start check, not apply, the PostgreSQL read models'
+	// migrations: for deployments that run catalogue migrate first.
+	NoMigrate    bool
 	Addr         string // host:port; port 0 picks a free one
 	Jurisdiction string // body code of the catalogue's government, optional
 	Logger       *slog.Logger
@@ -40,11 +45,11 @@ type Config struct {
 // Service is a running catalogue: event log, ledger, read models kept live
 // by the projector, and the HTTP server.
 type Service struct {
-	Data      *DataDir
-	Ledger    *ledger.Ledger
-	Read      projections.Store
-	Projector *projections.Projector
-	Tokens    *auth.Store
+	Data   *DataDir
+	Ledger *ledger.Ledger
+	Read   Reader
+	Role   Role
+	Tokens *auth.Store
 	// FirstToken is the secret of the legal-officer token created on the
 	// first start of a data directory, for the caller to show once; empty
 	// on every later start. Only its hash is stored.
@@ -56,11 +61,12 @@ type Service struct {
 	http      *http.Server
 	stop      context.CancelFunc
 	done      sync.WaitGroup
-	runErr    error
+	runErr    atomic.Pointer[error]
 }
 
-// Start opens the data directory, rebuilds the read models from the log,
-// starts following the log and starts serving. It returns once the
+// Start opens the data directory and the read models, brings the read
+// models up to the log's end (role all), starts keeping them up to date
+// (roles all and projector) and starts serving. It returns once the
 // service answers requests.
 func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Logger == nil {
@@ -68,6 +74,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
+	}
+	if cfg.Role == "" {
+		cfg.Role = RoleAll
+	}
+	if cfg.Role != RoleAll && cfg.ReadModel == "" {
+		return nil, fmt.Errorf("role %s needs read models shared with other processes: give a postgres:// read model (--readmodel)", cfg.Role)
 	}
 	dd, err := OpenDataDirEvents(ctx, cfg.DataDir, cfg.Events, cfg.Logger)
 	if err != nil {
@@ -78,7 +90,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			dd.Close()
 		}
 	}()
-	rm, err := OpenReadModel(ctx, cfg.ReadModel)
+	progress := projections.WithProgress(func(p projections.Progress) {
+		if !p.CaughtUp {
+			fmt.Fprintf(cfg.Progress, "projecting: %d events (%.0f/s), position %d\n", p.Applied, p.Rate, p.Position)
+		}
+	}, time.Second)
+	rm, err := OpenReadModel(ctx, cfg.ReadModel, dd.Events, !cfg.NoMigrate, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +104,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			rm.Close()
 		}
 	}()
-	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Store, readModel: rm, Tokens: auth.Open(dd.Path)}
+	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Read, Role: cfg.Role, readModel: rm, Tokens: auth.Open(dd.Path)}
 	if s.FirstToken, err = s.Tokens.Bootstrap(FirstTokenName); err != nil {
 		return nil, fmt.Errorf("create the first token: %w", err)
 	}
@@ -96,30 +113,45 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		opts = append(opts, ledger.WithJurisdiction(cfg.Jurisdiction))
 	}
 	s.Ledger = ledger.New(dd.Events, opts...)
-	s.Projector = projections.New(dd.Events, s.Read, projections.WithProgress(func(p projections.Progress) {
-		if !p.CaughtUp {
-			fmt.Fprintf(cfg.Progress, "rebuilding read models: %d events (%.0f/s), position %d\n", p.Applied, p.Rate, p.Position)
-		}
-	}, time.Second))
-	began := time.Now()
-	if err := s.Projector.CatchUp(ctx); err != nil {
-		return nil, fmt.Errorf("rebuild read models: %w", err)
-	}
-	pos, _ := s.Read.Checkpoint(ctx)
-	fmt.Fprintf(cfg.Progress, "read models rebuilt to position %d in %s\n", pos, time.Since(began).Round(time.Millisecond))
 
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
-	s.done.Go(func() {
-		if err := s.readModel.Project(runCtx, s.Projector.Run); err != nil {
-			s.runErr = err
-			s.log.Error("projector stopped", "err", err)
+	project := func() {
+		s.done.Go(func() {
+			if err := rm.Project(runCtx); err != nil {
+				s.runErr.Store(&err)
+				s.log.Error("projector stopped", "err", err)
+			}
+		})
+	}
+	defer func() {
+		if err != nil {
+			stop()
+			s.done.Wait()
 		}
-	})
+	}()
+	began := time.Now()
+	switch {
+	case cfg.ReadModel == "": // in memory: rebuilt here, then followed
+		if err := rm.CatchUp(ctx, cfg.Progress); err != nil {
+			return nil, fmt.Errorf("rebuild read models: %w", err)
+		}
+		project()
+	case cfg.Role == RoleAPI:
+	default: // shared: whichever process holds the lock projects
+		project()
+		if cfg.Role == RoleAll {
+			if err := rm.CatchUp(ctx, cfg.Progress); err != nil {
+				return nil, fmt.Errorf("read models: %w", err)
+			}
+		}
+	}
+	if cfg.Role != RoleProjector {
+		pos, _ := s.Read.Checkpoint(ctx)
+		fmt.Fprintf(cfg.Progress, "read models at position %d (%s)\n", pos, time.Since(began).Round(time.Millisecond))
+	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		stop()
-		s.done.Wait()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	s.http = &http.Server{Handler: s.routes(cfg), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
@@ -139,12 +171,15 @@ func (s *Service) URL() string { return "http://" + s.listener.Addr().String() }
 const FirstTokenName = "admin"
 
 // routes mounts the GraphQL endpoint at /query and GraphiQL, served from
-// the binary itself, at / and /graphiql/.
+// the binary itself, at / and /graphiql/; a projector serves /healthz only.
 func (s *Service) routes(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
+	if cfg.Role == RoleProjector {
+		return mux
+	}
 	mux.Handle("/query", graph.NewHandler(graph.Config{
-		Ledger: s.Ledger, Read: s.Read, Feed: s.Projector, Log: s.Data.Events, Tokens: s.Tokens,
+		Ledger: s.Ledger, Read: s.Read, Feed: s.readModel.Feed, Log: s.Data.Events, Tokens: s.Tokens,
 		Logger: s.log, AnonymousRead: !cfg.NoAnonymousRead, Limits: cfg.Limits,
 	}))
 	ide := graphiql.Handler()
@@ -155,16 +190,21 @@ func (s *Service) routes(cfg Config) http.Handler {
 }
 
 // health answers liveness and readiness: the position the read models have
-// reached and whether the projector is following the log.
+// reached, whether they have reached the log's end, and whether this
+// process projects (of several sharing PostgreSQL read models, one does).
 func (s *Service) health(w http.ResponseWriter, r *http.Request) {
 	pos, err := s.Read.Checkpoint(r.Context())
 	status, code := "ok", http.StatusOK
-	if err != nil || s.runErr != nil {
+	switch {
+	case s.runErr.Load() != nil:
 		status, code = "projector stopped", http.StatusServiceUnavailable
+	case err != nil || s.readModel.Err() != nil:
+		status, code = "read models unreachable", http.StatusServiceUnavailable
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"status": status, "position": pos, "caughtUp": s.Projector.CaughtUp()})
+	json.NewEncoder(w).Encode(map[string]any{"status": status, "position": pos, "role": s.Role,
+		"caughtUp": s.readModel.CaughtUp(r.Context()), "projecting": s.readModel.Projecting()})
 }
 
 // Close stops serving (letting requests in flight finish, bounded by ctx),

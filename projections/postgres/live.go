@@ -1,0 +1,379 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/projections"
+)
+
+// PollEvery is how often a Live read model reads the registry and the
+// checkpoint itself, in case a notification was missed (the listening
+// connection broke, or the server was restarted).
+var PollEvery = time.Second
+
+// ErrClosed is returned by WaitFor once the read model is closed.
+var ErrClosed = errors.New("read model closed")
+
+// Live is a read model as every process serving it sees it: the active
+// generation's store, switched when a rebuild makes another generation
+// active, and its checkpoint, followed across processes. Whichever
+// process projects, each batch's commit notifies every Live (pg_notify in
+// Apply), so WaitFor — read-your-writes — works in a process that never
+// projects (serve --role api), and a generation switch reaches every
+// process at once; a poll every PollEvery covers a missed notification.
+//
+// Live answers the read side's queries from the active generation; Project
+// runs this process's projector whenever it holds the read model's lock.
+type Live struct {
+	pool *pgxpool.Pool
+	name string
+	poll time.Duration // PollEvery when opened
+	cur  atomic.Pointer[Store]
+
+	mark     projections.Watermark // the active generation's checkpoint as last heard of
+	mu       sync.Mutex            // orders switches and the notifications of checkpoints
+	switched chan struct{}         // closed and replaced when the generation changes
+	err      error                 // the last failure to follow, nil once it works again
+
+	projecting atomic.Bool
+	stop       context.CancelFunc
+	done       chan struct{}
+}
+
+var _ projections.Queries = (*Live)(nil)
+
+// OpenLive opens read model name and starts following it. With migrate,
+// the registry is created and the active generation migrated first;
+// without, the active generation must already be migrated (CheckMigrated),
+// for a deployment that runs catalogue migrate before it starts the
+// service. Close stops following.
+func OpenLive(ctx context.Context, pool *pgxpool.Pool, name string, migrate bool) (*Live, error) {
+	var schema string
+	var err error
+	if migrate {
+		schema, err = MigrateReadModel(ctx, pool, name)
+	} else if schema, err = Active(ctx, pool, name); err == nil {
+		err = CheckMigrated(ctx, pool, schema)
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{pool: pool, name: name, poll: PollEvery, switched: make(chan struct{}), done: make(chan struct{})}
+	s := newStore(pool, schema)
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.mark.Set(cp, nil)
+	l.cur.Store(s)
+	follow, stop := context.WithCancel(context.WithoutCancel(ctx))
+	l.stop = stop
+	go func() {
+		defer close(l.done)
+		l.follow(follow)
+	}()
+	return l, nil
+}
+
+// newStore returns the store of a schema known to be migrated.
+func newStore(db DB, schema string) *Store {
+	return &Store{db: db, schema: schema, quoted: quoteIdent(schema)}
+}
+
+// Name returns the read model's name.
+func (l *Live) Name() string { return l.name }
+
+// Store returns the active generation's store.
+func (l *Live) Store() *Store { return l.cur.Load() }
+
+// Position returns the active generation's checkpoint as last seen.
+func (l *Live) Position() eventstore.Position { return l.mark.Position() }
+
+// Err returns why following the read model fails now (the server cannot
+// be reached), or nil.
+func (l *Live) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Projecting reports whether this process's projector holds the read
+// model's lock and writes it.
+func (l *Live) Projecting() bool { return l.projecting.Load() }
+
+// WaitFor blocks until the active generation includes position pos, ctx
+// is done (its error is returned) or the read model is closed (ErrClosed).
+func (l *Live) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	return l.mark.WaitFor(ctx, pos)
+}
+
+// Close stops following; queries still answer until the pool is closed.
+func (l *Live) Close() {
+	l.stop()
+	<-l.done
+	l.mark.Stop(ErrClosed)
+}
+
+// seen records a checkpoint of schema: it advances the position only for
+// the active generation.
+func (l *Live) seen(schema string, p eventstore.Position) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if schema == l.cur.Load().schema {
+		l.mark.Advance(p)
+	}
+}
+
+// refresh reads the registry and the active generation's checkpoint: it
+// switches to another generation if a rebuild made it active. Reading the
+// checkpoint after switching means the position may go back by what the
+// old generation's projector wrote after the switch was decided — a
+// rebuild switches only once the new generation has reached the old one,
+// so never below a position a waiter was told was reached.
+func (l *Live) refresh(ctx context.Context) error {
+	active, err := Active(ctx, l.pool, l.name)
+	if err != nil {
+		return l.failed(err)
+	}
+	s := l.cur.Load()
+	if active != s.schema {
+		s = newStore(l.pool, active)
+	}
+	cp, err := s.Checkpoint(ctx)
+	if err != nil {
+		return l.failed(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = nil
+	if s == l.cur.Load() {
+		l.mark.Advance(cp)
+		return nil
+	}
+	l.cur.Store(s)
+	l.mark.Set(cp, nil)
+	close(l.switched)
+	l.switched = make(chan struct{})
+	return nil
+}
+
+func (l *Live) failed(err error) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
+	return err
+}
+
+// follow listens for the notifications of Apply and Rebuild on a
+// connection of its own until ctx ends, polling between them, and
+// reconnects with a growing pause when the connection breaks.
+func (l *Live) follow(ctx context.Context) {
+	pause := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		if err := l.listen(ctx); err != nil && ctx.Err() == nil {
+			l.failed(err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, 5*time.Second)
+			continue
+		}
+		pause = 100 * time.Millisecond
+	}
+}
+
+// listen follows on one connection until it breaks or ctx ends.
+func (l *Live) listen(ctx context.Context) error {
+	pooled, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// A connection that listened is never handed back to the pool: it
+	// would keep receiving notifications nobody reads.
+	conn := pooled.Hijack()
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+quoteIdent(NotifyChannel)); err != nil {
+		return err
+	}
+	// Listening first, then reading, misses nothing committed meanwhile.
+	if err := l.refresh(ctx); err != nil {
+		return err
+	}
+	for {
+		wait, cancel := context.WithTimeout(ctx, l.poll)
+		n, err := conn.WaitForNotification(wait)
+		cancel()
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && conn.IsClosed():
+			return err
+		case err != nil: // the poll's turn
+			if err := l.refresh(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		what, arg, _ := strings.Cut(n.Payload, " ")
+		if what == "switch" {
+			if arg == l.name {
+				if err := l.refresh(ctx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		var p uint64
+		if _, err := fmt.Sscan(arg, &p); err == nil {
+			l.seen(what, eventstore.Position(p))
+		}
+	}
+}
+
+// generation returns the active store and a channel closed when another
+// generation becomes active.
+func (l *Live) generation() (*Store, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cur.Load(), l.switched
+}
+
+// Project runs a projector of events into the active generation while this
+// process holds the read model's lock (Exclusive), so that of the
+// processes serving it one projects and the others stand by. When a
+// rebuild switches generations, the projector restarts on the new one from
+// its checkpoint. A lost lock or a server that went away is waited out
+// with a growing pause, then projecting resumes; Project returns nil when
+// ctx ends, or the error of a projector that failed otherwise.
+func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...projections.Option) error {
+	pause := time.Second
+	for {
+		err := Exclusive(ctx, l.pool, l.name, func(ctx context.Context) error {
+			l.projecting.Store(true)
+			defer l.projecting.Store(false)
+			for {
+				store, switched := l.generation()
+				gen, cancel := context.WithCancel(ctx)
+				go func() {
+					select {
+					case <-switched:
+						cancel()
+					case <-gen.Done():
+					}
+				}()
+				err := projections.New(events, store, opts...).Run(gen)
+				cancel()
+				if errors.Is(err, ErrNotMigrated) {
+					// Its generation dropped under it: a switch this
+					// process has not heard of yet.
+					if l.refresh(ctx) == nil && l.Store() != store {
+						continue
+					}
+				}
+				select {
+				case <-switched:
+					if ctx.Err() == nil {
+						continue // the new generation, from its checkpoint
+					}
+				default:
+				}
+				return err
+			}
+		})
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err == nil, !errors.Is(err, ErrLockLost) && !errors.Is(err, ErrRetry):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 30*time.Second)
+	}
+}
+
+// read runs a query on the active generation. Should that generation have
+// been dropped under it (a rebuild's old generation, dropped after its
+// grace period, by a process that missed the switch), the registry is read
+// again and the query runs once more on the generation now active.
+func read[T any](ctx context.Context, l *Live, query func(*Store) (T, error)) (T, error) {
+	s := l.Store()
+	v, err := query(s)
+	if errors.Is(err, ErrNotMigrated) && l.refresh(ctx) == nil && l.Store() != s {
+		return query(l.Store())
+	}
+	return v, err
+}
+
+// Checkpoint returns the active generation's checkpoint, read now.
+func (l *Live) Checkpoint(ctx context.Context) (eventstore.Position, error) {
+	return read(ctx, l, func(s *Store) (eventstore.Position, error) { return s.Checkpoint(ctx) })
+}
+
+// Catalogue implements projections.Queries.
+func (l *Live) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+	return read(ctx, l, func(s *Store) (projections.ItemPage, error) { return s.Catalogue(ctx, q) })
+}
+
+// Item implements projections.Queries.
+func (l *Live) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+	return read(ctx, l, func(s *Store) (projections.Item, error) { return s.Item(ctx, q) })
+}
+
+// ItemHistory implements projections.Queries.
+func (l *Live) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
+	return read(ctx, l, func(s *Store) ([]projections.LogEntry, error) { return s.ItemHistory(ctx, itemID, asOf) })
+}
+
+// Delegations implements projections.Queries.
+func (l *Live) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
+	return read(ctx, l, func(s *Store) (projections.DelegationPage, error) { return s.Delegations(ctx, q) })
+}
+
+// Body implements projections.Queries.
+func (l *Live) Body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
+	return read(ctx, l, func(s *Store) (projections.Body, error) { return s.Body(ctx, code, at) })
+}
+
+// Bodies implements projections.Queries.
+func (l *Live) Bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
+	return read(ctx, l, func(s *Store) (projections.BodyPage, error) { return s.Bodies(ctx, q) })
+}
+
+// Editions implements projections.Queries.
+func (l *Live) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
+	return read(ctx, l, func(s *Store) ([]projections.Edition, error) { return s.Editions(ctx, asOf) })
+}
+
+// Edition implements projections.Queries.
+func (l *Live) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
+	return read(ctx, l, func(s *Store) (projections.Edition, error) { return s.Edition(ctx, name, asOf) })
+}
+
+// EditionDiff implements projections.Queries.
+func (l *Live) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
+	return read(ctx, l, func(s *Store) (projections.EditionDiff, error) { return s.EditionDiff(ctx, from, to, asOf) })
+}
+
+// AuditLog implements projections.Queries.
+func (l *Live) AuditLog(ctx context.Context, q projections.AuditQuery) (projections.LogPage, error) {
+	return read(ctx, l, func(s *Store) (projections.LogPage, error) { return s.AuditLog(ctx, q) })
+}
+
+// PositionAt implements projections.Queries.
+func (l *Live) PositionAt(ctx context.Context, t time.Time) (eventstore.Position, error) {
+	return read(ctx, l, func(s *Store) (eventstore.Position, error) { return s.PositionAt(ctx, t) })
+}
