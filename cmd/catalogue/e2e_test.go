@@ -44,6 +44,17 @@ func TestEndToEndEventStoreDBTestServer(t *testing.T) {
 	endToEnd(t, true, "--events", srv.URL())
 }
 
+// TestEndToEndPostgres runs the same scenario with the read models in
+// PostgreSQL (a schema of its own on the shared test server): after the
+// restart the answers come from the tables the first process wrote.
+func TestEndToEndPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	pool, base := faultSharedPostgres(t)
+	endToEnd(t, false, "--readmodel", faultReadModel(t, base, faultSchema(t, pool, "e2e")))
+}
+
 // endToEnd runs the scenario with serve's extra flags (the event log). With
 // kill, the restart in the middle follows a SIGKILL, not a clean stop:
 // everything acknowledged must survive a process that dies.
