@@ -38,6 +38,8 @@ func rebuildCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		case "building":
 			fmt.Fprintf(stderr, "rebuild: %s at position %d of %d (%.1f%%), %d events this run (%.0f/s)\n",
 				p.Schema, p.Position, p.Target, percent(p.Position, p.Target), p.Applied, p.Rate)
+		case "indexing":
+			fmt.Fprintf(stderr, "rebuild: %s caught up at position %d; building its indexes\n", p.Schema, p.Position)
 		case "switched":
 			fmt.Fprintf(stderr, "rebuild: switched to %s at position %d after %s; keeping the previous generation %s for queries in flight\n",
 				p.Schema, p.Position, time.Since(began).Round(time.Millisecond), grace.String())

@@ -185,7 +185,7 @@ func TestRebuildSwitchesWhileServing(t *testing.T) {
 	require.Equal(t, name, res.Previous)
 	require.Equal(t, last, res.Position)
 	require.True(t, res.Dropped)
-	require.Equal(t, []string{"building", "switched", "dropped"}, phases)
+	require.Equal(t, []string{"building", "indexing", "switched", "dropped"}, phases)
 	require.Positive(t, reads.Load())
 
 	require.Eventually(t, func() bool { return live.Store().Schema() == res.Schema }, 10*time.Second, 10*time.Millisecond)

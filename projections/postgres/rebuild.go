@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,7 +16,7 @@ import (
 
 // RebuildProgress reports how a rebuild advances.
 type RebuildProgress struct {
-	Phase    string // "building", "switched" or "dropped"
+	Phase    string // "building", "indexing" (once caught up), "switched" or "dropped"
 	Schema   string // the generation being built (or, once dropped, the one dropped)
 	Applied  int64  // events applied by this run
 	Position eventstore.Position
@@ -156,7 +157,11 @@ func build(ctx context.Context, pool *pgxpool.Pool, name string, events eventsto
 	if err := store.BeginBulk(ctx); err != nil {
 		return err
 	}
+	var built atomic.Bool // the catch-ups before the switch are not news
 	progress := projections.WithProgress(func(p projections.Progress) {
+		if built.Load() {
+			return
+		}
 		opt.Progress(RebuildProgress{Phase: "building", Schema: res.Schema, Applied: p.Applied, Position: p.Position, Target: target, Rate: p.Rate})
 	}, opt.ProgressEvery)
 	opts := append([]projections.Option{projections.WithBatchSize(RebuildBatch)}, opt.Projector...)
@@ -164,6 +169,8 @@ func build(ctx context.Context, pool *pgxpool.Pool, name string, events eventsto
 	if err := p.CatchUp(ctx); err != nil {
 		return err
 	}
+	built.Store(true)
+	opt.Progress(RebuildProgress{Phase: "indexing", Schema: res.Schema, Position: p.Position(), Target: target})
 	if err := store.EndBulk(ctx); err != nil {
 		return err
 	}
