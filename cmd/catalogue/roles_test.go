@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os/exec"
@@ -46,7 +47,7 @@ func TestRolesShareReadModels(t *testing.T) {
 		t.Fatalf("serve --migrate=false on an unmigrated schema: %v\n%s", err, out)
 	}
 	// The API role needs shared read models.
-	if out, err := exec.Command(bin, "serve", "--data", filepath.Join(dir, "mem"), "--role", "api").CombinedOutput(); err == nil || !strings.Contains(string(out), "postgres://") {
+	if out, err := exec.Command(bin, "serve", "--data", filepath.Join(dir, "mem"), "--role", "api").CombinedOutput(); err == nil || !strings.Contains(string(out), "--events esdb") {
 		t.Fatalf("serve --role api in memory: %v\n%s", err, out)
 	}
 	if got := runCLI(t, bin, "migrate", "--readmodel", rm); !strings.Contains(got, schema) {
@@ -181,4 +182,13 @@ func TestRebuildBesideServe(t *testing.T) {
 		t.Fatalf("the new generation's checkpoint is %d (%v), the write was at %s", cp, err, pos)
 	}
 	srv.stop(t)
+
+	// The same read models with another log (a new data directory) are
+	// refused at start, not mixed with it.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	refused, err := exec.CommandContext(ctx, bin, "serve", "--data", filepath.Join(t.TempDir(), "other"), "--addr", "127.0.0.1:0", "--readmodel", rm).CombinedOutput()
+	if err == nil || ctx.Err() != nil || !strings.Contains(string(refused), "another event log") {
+		t.Fatalf("serve on read models of another log: %v\n%s", err, refused)
+	}
 }

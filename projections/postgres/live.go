@@ -249,7 +249,8 @@ func (l *Live) generation() (*Store, <-chan struct{}) {
 }
 
 // Project runs a projector of events into the active generation while this
-// process holds the read model's lock (Exclusive), so that of the
+// process holds the read model's lock (Exclusive) — once VerifyLog has
+// found the generation built from events — so that of the
 // processes serving it one projects and the others stand by. When a
 // rebuild switches generations, the projector restarts on the new one from
 // its checkpoint. A lost lock or a server that went away is waited out
@@ -263,6 +264,12 @@ func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...pro
 			defer l.projecting.Store(false)
 			for {
 				store, switched := l.generation()
+				if err := store.VerifyLog(ctx, events); err != nil {
+					if !errors.Is(err, ErrOtherLog) {
+						err = fmt.Errorf("%w: %w", ErrRetry, err) // the log or the server is away
+					}
+					return err
+				}
 				gen, cancel := context.WithCancel(ctx)
 				go func() {
 					select {

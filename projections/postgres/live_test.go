@@ -296,3 +296,25 @@ func assertNoError(t *testing.T, err error) bool {
 	}
 	return true
 }
+
+// TestVerifyLog: a read model is recognised by the log it was built from,
+// and refused by another — a different log, or an empty one.
+func TestVerifyLog(t *testing.T) {
+	log := freshCity(t)
+	s := newStore(t)
+	require.NoError(t, s.VerifyLog(ctx, log), "an empty read model fits any log")
+	_, err := projections.Rebuild(ctx, log, s)
+	require.NoError(t, err)
+	require.NoError(t, s.VerifyLog(ctx, log))
+
+	other := eventmemory.New()
+	defer other.Close()
+	_, err = projectionstest.Generate(ctx, other, smallCity(4))
+	require.NoError(t, err)
+	require.ErrorIs(t, s.VerifyLog(ctx, other), postgres.ErrOtherLog)
+	empty := eventmemory.New()
+	defer empty.Close()
+	err = s.VerifyLog(ctx, empty)
+	require.ErrorIs(t, err, postgres.ErrOtherLog)
+	require.Contains(t, err.Error(), "the log holds nothing there")
+}

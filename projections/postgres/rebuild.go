@@ -154,6 +154,9 @@ func build(ctx context.Context, pool *pgxpool.Pool, name string, events eventsto
 		return err
 	}
 	store := newStore(pool, res.Schema)
+	if err := store.VerifyLog(ctx, events); err != nil {
+		return err // a resumed build, begun from another log
+	}
 	if err := store.BeginBulk(ctx); err != nil {
 		return err
 	}

@@ -80,8 +80,8 @@ type ReadModel struct {
 // parameter names the read model (default DefaultReadModelSchema; its
 // active generation, after rebuilds, is a schema of that name or
 // <name>_gN). With migrate the schema is migrated first; without, it must
-// be migrated already. A server that cannot be reached fails here, at
-// start.
+// be migrated already. A server that cannot be reached, or read models
+// built from another log (postgres.VerifyLog), fail here, at start.
 func OpenReadModel(ctx context.Context, readModel string, events eventstore.Store, migrate bool, opts ...projections.Option) (*ReadModel, error) {
 	if readModel == "" {
 		store := memory.New()
@@ -96,6 +96,11 @@ func OpenReadModel(ctx context.Context, readModel string, events eventstore.Stor
 		return nil, err
 	}
 	live, err := postgres.OpenLive(ctx, pool, name, migrate)
+	if err == nil {
+		if err = live.Store().VerifyLog(ctx, events); err != nil {
+			live.Close()
+		}
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("read model %s: %w", redact(readModel), err)

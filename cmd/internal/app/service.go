@@ -78,8 +78,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Role == "" {
 		cfg.Role = RoleAll
 	}
-	if cfg.Role != RoleAll && cfg.ReadModel == "" {
-		return nil, fmt.Errorf("role %s needs read models shared with other processes: give a postgres:// read model (--readmodel)", cfg.Role)
+	if cfg.Role != RoleAll && (cfg.ReadModel == "" || cfg.Events == "") {
+		// The SQLite log belongs to the one process holding its data
+		// directory: another process could neither write nor follow it.
+		return nil, fmt.Errorf("role %s needs an event log and read models shared with other processes: --events esdb://… and --readmodel postgres://…", cfg.Role)
 	}
 	dd, err := OpenDataDirEvents(ctx, cfg.DataDir, cfg.Events, cfg.Logger)
 	if err != nil {
@@ -116,11 +118,16 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
+	// A projector that stops also ends the wait for the read models to
+	// catch up: with its error, rather than never.
+	catchUp, projectorStopped := context.WithCancelCause(ctx)
+	defer projectorStopped(nil)
 	project := func() {
 		s.done.Go(func() {
 			if err := rm.Project(runCtx); err != nil {
 				s.runErr.Store(&err)
 				s.log.Error("projector stopped", "err", err)
+				projectorStopped(err)
 			}
 		})
 	}
@@ -141,7 +148,10 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	default: // shared: whichever process holds the lock projects
 		project()
 		if cfg.Role == RoleAll {
-			if err := rm.CatchUp(ctx, cfg.Progress); err != nil {
+			if err := rm.CatchUp(catchUp, cfg.Progress); err != nil {
+				if cause := context.Cause(catchUp); cause != nil {
+					err = cause
+				}
 				return nil, fmt.Errorf("read models: %w", err)
 			}
 		}
