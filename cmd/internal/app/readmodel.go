@@ -66,9 +66,6 @@ type ReadModel struct {
 	Project func(ctx context.Context) error
 	// Projecting reports whether this process writes the read models now.
 	Projecting func() bool
-	// CaughtUp reports whether the read models had reached the log's end
-	// when last looked at.
-	CaughtUp func(ctx context.Context) bool
 	// Err reports why the read models cannot be reached now, or nil.
 	Err   func() error
 	Close func()
@@ -88,7 +85,6 @@ func OpenReadModel(ctx context.Context, readModel string, events eventstore.Stor
 		p := projections.New(events, store, opts...)
 		return &ReadModel{Read: store, Feed: p, Project: p.Run, Projecting: func() bool { return true },
 			CatchUp:  func(ctx context.Context, _ io.Writer) error { return p.CatchUp(ctx) },
-			CaughtUp: func(context.Context) bool { return p.CaughtUp() },
 			Err:      func() error { return nil }, Close: func() {}}, nil
 	}
 	pool, name, err := openPool(ctx, readModel)
@@ -105,11 +101,7 @@ func OpenReadModel(ctx context.Context, readModel string, events eventstore.Stor
 		pool.Close()
 		return nil, fmt.Errorf("read model %s: %w", redact(readModel), err)
 	}
-	caughtUp := func(ctx context.Context) bool {
-		last, err := events.LastPosition(ctx)
-		return err == nil && live.Position() >= last
-	}
-	return &ReadModel{Read: live, Feed: live, Projecting: live.Projecting, CaughtUp: caughtUp, Err: live.Err,
+	return &ReadModel{Read: live, Feed: live, Projecting: live.Projecting, Err: live.Err,
 		Project: func(ctx context.Context) error { return live.Project(ctx, events, opts...) },
 		CatchUp: func(ctx context.Context, progress io.Writer) error {
 			last, err := events.LastPosition(ctx)

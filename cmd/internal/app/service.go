@@ -200,7 +200,7 @@ func (s *Service) routes(cfg Config) http.Handler {
 }
 
 // health answers liveness and readiness: the position the read models have
-// reached, whether they have reached the log's end, and whether this
+// reached, whether they have reached the log's end (as it is now), and whether this
 // process projects (of several sharing PostgreSQL read models, one does).
 func (s *Service) health(w http.ResponseWriter, r *http.Request) {
 	pos, err := s.Read.Checkpoint(r.Context())
@@ -211,10 +211,12 @@ func (s *Service) health(w http.ResponseWriter, r *http.Request) {
 	case err != nil || s.readModel.Err() != nil:
 		status, code = "read models unreachable", http.StatusServiceUnavailable
 	}
+	last, lerr := s.Data.Events.LastPosition(r.Context())
+	caughtUp := lerr == nil && s.readModel.Feed.Position() >= last
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	json.NewEncoder(w).Encode(map[string]any{"status": status, "position": pos, "role": s.Role,
-		"caughtUp": s.readModel.CaughtUp(r.Context()), "projecting": s.readModel.Projecting()})
+		"caughtUp": caughtUp, "projecting": s.readModel.Projecting()})
 }
 
 // Close stops serving (letting requests in flight finish, bounded by ctx),
