@@ -126,7 +126,14 @@ func OpenReader(path string) (*Store, error) {
 		s.closeDBs()
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
 	}
-	go s.watch(ReaderPoll)
+	// The first look is taken before any subscriber can read: a commit
+	// after it is a change the watch reports.
+	last, err := s.LastPosition(context.Background())
+	if err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
+	}
+	go s.watch(last, ReaderPoll)
 	return s, nil
 }
 
@@ -137,12 +144,12 @@ var ReaderPoll = 200 * time.Millisecond
 // ErrReadOnly is returned by Append on a log opened with OpenReader.
 var ErrReadOnly = errors.New("sqlite: the event log is open for reading only")
 
-// watch wakes subscribers when the log's last position moves, until Close.
-func (s *Store) watch(every time.Duration) {
+// watch wakes subscribers when the log's last position moves from last,
+// until Close.
+func (s *Store) watch(last eventstore.Position, every time.Duration) {
 	defer close(s.writerDone)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last, _ := s.LastPosition(context.Background())
 	for {
 		select {
 		case <-s.closing:
