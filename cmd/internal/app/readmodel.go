@@ -18,6 +18,10 @@ import (
 	"github.com/catalogue/catalogue/projections/postgres"
 )
 
+// DefaultPoolSize is the most connections a process opens to the read
+// models' database unless the connection string sets pool_max_conns.
+const DefaultPoolSize = 16
+
 // DefaultReadModelSchema is the schema of the PostgreSQL read models when
 // the connection string names none.
 const DefaultReadModelSchema = "catalogue"
@@ -134,7 +138,17 @@ func openPool(ctx context.Context, readModel string) (*pgxpool.Pool, string, err
 	if err != nil {
 		return nil, "", err
 	}
-	pool, err := pgxpool.New(ctx, conn)
+	cfg, err := pgxpool.ParseConfig(conn)
+	if err != nil {
+		return nil, "", fmt.Errorf("read model %s: %w", redact(conn), err)
+	}
+	// pgxpool's default (4 on a 2-core machine) is too few for a serving
+	// process: the projector's lock and its batch hold two connections
+	// for long stretches. pool_max_conns in the connection string wins.
+	if !strings.Contains(conn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, DefaultPoolSize)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("read model %s: %w", redact(conn), err)
 	}
