@@ -220,14 +220,14 @@ func BenchmarkQueries(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	item := items.Items[len(items.Items)/2].ID
+	item, name := items.Items[len(items.Items)/2].ID, items.Items[len(items.Items)/2].Name
 	// The body with the most delegations: a district asking for its powers.
 	var body string
 	if err := needPostgres(b).QueryRow(ctx, "SELECT to_body FROM "+pgx.Identifier{s.Schema()}.Sanitize()+
 		".delegations GROUP BY to_body ORDER BY count(*) DESC, to_body LIMIT 1").Scan(&body); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("%d events; item %s, body %s", last, item, body)
+	b.Logf("%d events; item %s (searched as %q), body %s", last, item, name, body)
 	for _, c := range []struct {
 		name string
 		run  func(at projections.Axes) error
@@ -237,7 +237,7 @@ func BenchmarkQueries(b *testing.B) {
 			return err
 		}},
 		{"catalogue-text", func(at projections.Axes) error {
-			_, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: at, Text: "食品经营", Page: projections.Page{First: 50}})
+			_, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: at, Text: name, Page: projections.Page{First: 50}})
 			return err
 		}},
 		{"body-delegations", func(at projections.Axes) error {

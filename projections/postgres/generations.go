@@ -21,7 +21,9 @@ import (
 const registry = "catalogue_meta.read_models"
 
 // registryLock is the first key of the advisory lock taken while the
-// registry is created (as migrationLock is for a schema's migrations).
+// registry is created (as migrationLock is for a schema's migrations), and
+// by migration 0002 around creating pg_trgm there: it is written in that
+// file as 1919248233.
 const registryLock = 0x72656769 // "regi"
 
 // ensureRegistry creates the registry if it does not exist yet; safe when

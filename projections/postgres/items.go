@@ -57,11 +57,19 @@ func (s *Store) itemList(q projections.CatalogueQuery, status projections.ItemSt
 		if strings.ContainsRune(text, 0) {
 			l.filter("false", "", nil) // no particular holds a NUL (nor can PostgreSQL text)
 		} else {
+			// The LIKE is the trigram index's prefilter (migration 0002):
+			// it may let through more than the text (terms joined), never
+			// less; the EXISTS is the exact test, term by term.
+			l.filter(s.sql("{s}.search_text(v.search) LIKE @text_like"), "text_like", "%"+likeEscaper.Replace(text)+"%")
 			l.filter("EXISTS (SELECT 1 FROM unnest(v.search) t WHERE strpos(t, @text) > 0)", "text", text)
 		}
 	}
 	return l
 }
+
+// likeEscaper makes text match itself in a LIKE pattern (whose escape
+// character is the backslash), so the prefilter is as narrow as it can be.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // items reads a page of items (all with p nil) and their revisions.
 func (s *Store) items(ctx context.Context, l *list, p *projections.Page, d domain.Date, asOf eventstore.Position) ([]projections.Item, int, projections.PageInfo, error) {

@@ -64,6 +64,9 @@ func testCatalogueFilters(f *fixture) {
 		"第1项":          {fillerCode(1)},            // exact substring: not 第10项…
 		"  第24项许可事项  ": {fillerCode(24)},           // trimmed
 		"没有这个事项":       nil,
+		"采%伐":          nil, // LIKE's wildcards are plain characters here
+		"采_":           nil,
+		`采\伐`:          nil,
 	} {
 		got := q(func(c *projections.CatalogueQuery) { c.Text = text })
 		require.Equal(t, len(want), got.Total, text)
