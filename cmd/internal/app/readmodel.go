@@ -88,8 +88,8 @@ func OpenReadModel(ctx context.Context, readModel string, events eventstore.Stor
 		store := memory.New()
 		p := projections.New(events, store, opts...)
 		return &ReadModel{Read: store, Feed: p, Project: p.Run, Projecting: func() bool { return true },
-			CatchUp:  func(ctx context.Context, _ io.Writer) error { return p.CatchUp(ctx) },
-			Err:      func() error { return nil }, Close: func() {}}, nil
+			CatchUp: func(ctx context.Context, _ io.Writer) error { return p.CatchUp(ctx) },
+			Err:     func() error { return nil }, Close: func() {}}, nil
 	}
 	pool, name, err := openPool(ctx, readModel)
 	if err != nil {
