@@ -165,3 +165,28 @@ func TestServeBinary(t *testing.T) {
 	}
 	require.Equal(t, events, countEvents(t, dir))
 }
+
+// TestTokenChecksTheBody: a body officer's token for a body the log does
+// not know is still issued (a district may be registered after its token),
+// with a warning; one for a registered body, without; and with no log to
+// look in, the issuer is told the body went unchecked.
+func TestTokenChecksTheBody(t *testing.T) {
+	empty := t.TempDir()
+	_, stderr, err := cli(t, "token", "create", "--role", "body_officer", "--body", "370202", "--data", empty)
+	require.NoError(t, err)
+	require.Contains(t, stderr, "not checked")
+
+	dir := t.TempDir()
+	_, _, err = cli(t, "demo", "--data", dir)
+	require.NoError(t, err)
+	secret, stderr, err := cli(t, "token", "create", "--role", "body_officer", "--body", "370202", "--name", "市南区审批局", "--data", dir)
+	require.NoError(t, err)
+	require.NotContains(t, stderr, "warning")
+	require.NotContains(t, stderr, "not checked")
+	require.True(t, strings.HasPrefix(secret, "cat_"), secret)
+
+	secret, stderr, err = cli(t, "token", "create", "--role", "body_officer", "--body", "3702022", "--data", dir)
+	require.NoError(t, err)
+	require.Contains(t, stderr, "warning: no body 3702022 is registered")
+	require.True(t, strings.HasPrefix(secret, "cat_"), secret)
+}

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return bodiesCmd(ctx, args[2:], stdout, stderr)
 	case "token":
-		return tokenCmd(args[1:], stdout, stderr)
+		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return demoCmd(ctx, args[1:], stdout, stderr)
 	case "gen":

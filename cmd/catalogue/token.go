@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"text/tabwriter"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
+	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/graph/auth"
 )
 
 const tokenUsage = `usage:
-  catalogue token create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR]
+  catalogue token create --role legal_officer|body_officer|auditor [--body CODE] [--name NAME] [--data DIR] [--events esdb://…]
   catalogue token list   [--data DIR]
   catalogue token revoke ID|NAME [--data DIR]
 
@@ -21,7 +25,7 @@ with the token. A running server sees new and revoked tokens at once.
 
 // tokenCmd issues, lists and revokes API tokens. It edits the token file of
 // the data directory under its own lock, so it works while serve runs.
-func tokenCmd(args []string, stdout, stderr io.Writer) error {
+func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, tokenUsage)
 		return errUsage
@@ -31,6 +35,7 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	role := fs.String("role", "", "legal_officer, body_officer or auditor")
 	body := fs.String("body", "", "the body code a body_officer is scoped to")
 	name := fs.String("name", "", "who holds the token (recorded as the actor of their changes)")
+	events := fs.String("events", os.Getenv("CATALOGUE_EVENTS"), "event log in which to look the body up: empty for SQLite in the data directory, or esdb://…")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -48,6 +53,9 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "created token %s for %q (%s%s); only its hash is stored, so copy it now:\n", t.ID, t.Name, t.Role, scope(t))
 		fmt.Fprintln(stdout, secret)
+		if t.Body != "" {
+			checkBody(ctx, *data, *events, t.Body, stderr)
+		}
 		return nil
 	case args[0] == "list" && len(pos) == 0:
 		tokens, err := store.List()
@@ -74,6 +82,26 @@ func tokenCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	fs.Usage()
 	return errUsage
+}
+
+// checkBody tells the issuer when a body officer's body is not registered
+// in the log: a mistyped code would give a token that sees nothing. It
+// only warns — a district's token may well be issued before the district
+// is registered — and says so when there is no log to look in.
+func checkBody(ctx context.Context, data, events, code string, stderr io.Writer) {
+	log, err := app.OpenEventsReader(ctx, data, events, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		fmt.Fprintf(stderr, "note: body %s not checked: no event log to look in (%v)\n", code, err)
+		return
+	}
+	defer log.Close()
+	recs, err := log.ReadStream(ctx, domain.BodyStream(code), 0)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "note: body %s not checked: %v\n", code, err)
+	case len(recs) == 0:
+		fmt.Fprintf(stderr, "warning: no body %s is registered in the log (yet): until it is, this token's holder has no powers to see or accept — check the code\n", code)
+	}
 }
 
 func scope(t auth.Token) string {
