@@ -254,8 +254,9 @@ func (l *Live) generation() (*Store, <-chan struct{}) {
 // processes serving it one projects and the others stand by. When a
 // rebuild switches generations, the projector restarts on the new one from
 // its checkpoint. A lost lock or a server that went away is waited out
-// with a growing pause (1 s, doubling up to 5 s), then projecting resumes; Project returns nil when
-// ctx ends, or the error of a projector that failed otherwise.
+// with a growing pause (1 s, doubling up to 5 s), then projecting
+// resumes; Project returns nil when ctx ends, or the error of a projector
+// that failed otherwise.
 func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...projections.Option) error {
 	pause := time.Second
 	for {
