@@ -124,8 +124,8 @@ func waitShowing(ctx context.Context, live *postgres.Live, last eventstore.Posit
 		wait, cancel := context.WithTimeout(ctx, 3*time.Second)
 		err := live.WaitFor(wait, last)
 		cancel()
-		if err == nil || ctx.Err() != nil {
-			return err
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return err // reached, stopped, or closed
 		}
 		fmt.Fprintf(progress, "waiting for the read models (%s) to reach position %d: at %d\n", live.Store().Schema(), last, live.Position())
 	}
