@@ -57,8 +57,10 @@ func exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, wait bool
 	if err != nil {
 		return fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
 	}
-	// pg_advisory_lock waits on the server; cancelling ctx cancels the
-	// wait (pgx sends a cancel request and the connection is discarded).
+	// pg_advisory_lock waits on the server; cancelling ctx ends the wait
+	// here (pgx's deadline breaks the read and the connection is closed
+	// below); a server session left waiting gives the lock up as soon as
+	// it finds its client gone.
 	lock, got := "SELECT true FROM (SELECT pg_advisory_lock($1, hashtext($2))) AS l", false
 	if !wait {
 		lock = "SELECT pg_try_advisory_lock($1, hashtext($2))"
