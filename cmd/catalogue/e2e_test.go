@@ -20,6 +20,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 // TestEndToEnd runs the real binary on a temporary data directory the way a
@@ -51,7 +52,7 @@ func TestEndToEndPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	pool, base := faultSharedPostgres(t)
+	pool, base := pgtest.Pool(t), pgtest.URL()
 	endToEnd(t, false, "--readmodel", faultReadModel(t, base, faultSchema(t, pool, "e2e")))
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/catalogue/catalogue/internal/pgserver"
 	"github.com/catalogue/catalogue/projections"
 	"github.com/catalogue/catalogue/projections/postgres"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 // The fault tests run the real binary against PostgreSQL and break it on
@@ -48,10 +49,6 @@ import (
 // minute on a two-core machine.
 const faultEvents = 50_000
 
-// faultPostgresURL is the shared server of the README's test command;
-// CATALOGUE_TEST_POSTGRES overrides it (as for projections/postgres).
-const faultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
 // TestFaultProjectorSIGKILL kills the serving process with SIGKILL three
 // times while it catches a 50,000-event log up into a PostgreSQL read
 // model — just after its first batch, about a third of the way and about
@@ -64,7 +61,7 @@ func TestFaultProjectorSIGKILL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs it against PostgreSQL")
 	}
-	pool, base := faultSharedPostgres(t)
+	pool, base := pgtest.Pool(t), pgtest.URL()
 	bin := faultBuild(t)
 	data := filepath.Join(t.TempDir(), "data")
 	began := time.Now()
@@ -216,14 +213,11 @@ func TestFaultPostgresRestart(t *testing.T) {
 }
 
 // faultCompareSchemas is the heart of the fault tests: it holds that the
-// read model in schema got equals the reference in schema want exactly.
-// Both must have the same tables with the same columns, and every table
-// the same multiset of rows — compared in SQL with EXCEPT ALL both ways,
-// so a row lost, a row written twice or a value that differs all show,
-// with the row counts. The one column left out is schema_migrations'
-// applied_at, the wall-clock time each schema was migrated. The indexes
-// must be the same too: a process killed while it changed the schema's
-// structure must not leave it different from one built without a fault.
+// read model in schema got equals the reference in schema want exactly —
+// the same structure (a process killed while it changed the schema must
+// not leave it different from one built without a fault) and the same
+// multiset of rows in every table (pgtest: EXCEPT ALL both ways, so a row
+// lost, a row written twice or a value that differs all show).
 //
 // The log table is also checked against the SQLite log on its own: the
 // log's positions are gapless and every event in it is the catalogue's, so
@@ -231,95 +225,9 @@ func TestFaultPostgresRestart(t *testing.T) {
 func faultCompareSchemas(t *testing.T, pool *pgxpool.Pool, got, want string, last int64) {
 	t.Helper()
 	ctx := context.Background()
-	volatile := map[string]bool{"schema_migrations.applied_at": true}
-
-	tables := func(schema string) []string {
-		t.Helper()
-		rows, err := pool.Query(ctx, `SELECT table_name FROM information_schema.tables
-			WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return names
-	}
-	columns := func(schema, table string) []string {
-		t.Helper()
-		rows, err := pool.Query(ctx, `SELECT column_name || ' ' || data_type FROM information_schema.columns
-			WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, schema, table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cols
-	}
-
-	// An index's definition names its schema (the table's, and the
-	// schema's own functions in expressions): compared without it.
-	indexes := func(schema string) []string {
-		t.Helper()
-		rows, err := pool.Query(ctx, `SELECT replace(indexdef, quote_ident($1) || '.', '')
-			FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname`, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return defs
-	}
-
-	gotTables, wantTables := tables(got), tables(want)
-	if strings.Join(gotTables, ",") != strings.Join(wantTables, ",") {
-		t.Fatalf("tables differ: %s has %v, %s has %v", got, gotTables, want, wantTables)
-	}
-	if len(gotTables) == 0 {
-		t.Fatalf("schema %s has no tables", got)
-	}
-	g, w := pgx.Identifier{got}.Sanitize(), pgx.Identifier{want}.Sanitize()
-	var summary []string
-	for _, table := range gotTables {
-		gotCols, wantCols := columns(got, table), columns(want, table)
-		if strings.Join(gotCols, ",") != strings.Join(wantCols, ",") {
-			t.Errorf("table %s: columns differ: %v and %v", table, gotCols, wantCols)
-			continue
-		}
-		var names []string
-		for _, c := range gotCols {
-			name, _, _ := strings.Cut(c, " ")
-			if !volatile[table+"."+name] {
-				names = append(names, pgx.Identifier{name}.Sanitize())
-			}
-		}
-		cols, tb := strings.Join(names, ", "), pgx.Identifier{table}.Sanitize()
-		onlyGot := fmt.Sprintf("SELECT %s FROM %s.%s EXCEPT ALL SELECT %s FROM %s.%s", cols, g, tb, cols, w, tb)
-		onlyWant := fmt.Sprintf("SELECT %s FROM %s.%s EXCEPT ALL SELECT %s FROM %s.%s", cols, w, tb, cols, g, tb)
-		var nGot, nWant, nOnlyGot, nOnlyWant int64
-		err := pool.QueryRow(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM %s.%s), (SELECT count(*) FROM %s.%s),
-			(SELECT count(*) FROM (%s) d), (SELECT count(*) FROM (%s) d)`, g, tb, w, tb, onlyGot, onlyWant)).
-			Scan(&nGot, &nWant, &nOnlyGot, &nOnlyWant)
-		if err != nil {
-			t.Fatalf("compare %s: %v", table, err)
-		}
-		summary = append(summary, fmt.Sprintf("%s %d", table, nGot))
-		if nGot != nWant || nOnlyGot != 0 || nOnlyWant != 0 {
-			t.Errorf("table %s: %d rows in %s, %d in the reference %s; %d only in the first, %d only in the reference\n"+
-				"only in %s: %s\nonly in %s: %s", table, nGot, got, nWant, want, nOnlyGot, nOnlyWant,
-				got, faultSampleRows(pool, onlyGot), want, faultSampleRows(pool, onlyWant))
-		}
-	}
-	gotIdx, wantIdx := indexes(got), indexes(want)
-	if onlyGot, onlyWant := faultMinus(gotIdx, wantIdx), faultMinus(wantIdx, gotIdx); len(onlyGot)+len(onlyWant) > 0 {
-		t.Errorf("indexes differ:\nonly in %s:\n  %s\nonly in %s:\n  %s", got, strings.Join(onlyGot, "\n  "), want, strings.Join(onlyWant, "\n  "))
-	}
-	summary = append(summary, fmt.Sprintf("%d indexes", len(gotIdx)))
+	pgtest.RequireSameStructure(t, pool, want, got)
+	counts := pgtest.RequireSameRows(t, pool, got, want)
+	g := pgx.Identifier{got}.Sanitize()
 	var n, lo, hi int64
 	if err := pool.QueryRow(ctx, fmt.Sprintf("SELECT count(*), COALESCE(min(position), 0), COALESCE(max(position), 0) FROM %s.log", g)).
 		Scan(&n, &lo, &hi); err != nil {
@@ -333,32 +241,8 @@ func faultCompareSchemas(t *testing.T, pool *pgxpool.Pool, got, want string, las
 		t.Errorf("checkpoint of %s: %d (%v), want %d", got, cp, err, last)
 	}
 	if !t.Failed() {
-		t.Logf("%s equals %s: %s", got, want, strings.Join(summary, ", "))
+		t.Logf("%s equals %s: rows per table %v", got, want, counts)
 	}
-}
-
-// faultMinus returns the strings of a not in b.
-func faultMinus(a, b []string) []string {
-	var out []string
-	for _, s := range a {
-		if !slices.Contains(b, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// faultSampleRows shows a few rows of a difference, to see what went wrong.
-func faultSampleRows(pool *pgxpool.Pool, query string) string {
-	rows, err := pool.Query(context.Background(), "SELECT row_to_json(d)::text FROM ("+query+") d LIMIT 3")
-	if err != nil {
-		return err.Error()
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return err.Error()
-	}
-	return strings.Join(out, "\n  ")
 }
 
 // faultRebuild builds the reference read model: the whole SQLite log of
@@ -402,34 +286,6 @@ func faultWaitCaughtUp(t *testing.T, p *faultProc, pool *pgxpool.Pool, schema st
 	})
 }
 
-// faultSharedPostgres returns a pool on the shared test server and its URL.
-// Without a server the test fails in CI (CI=true), where a skipped test
-// would hide a broken read side, and is skipped elsewhere.
-func faultSharedPostgres(t *testing.T) (*pgxpool.Pool, string) {
-	t.Helper()
-	u := os.Getenv("CATALOGUE_TEST_POSTGRES")
-	if u == "" {
-		u = faultPostgresURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	pool, err := pgxpool.New(ctx, u)
-	if err == nil {
-		if err = pool.Ping(ctx); err != nil {
-			pool.Close()
-		}
-	}
-	if err != nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable (set CATALOGUE_TEST_POSTGRES, default %s): %v", faultPostgresURL, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	t.Cleanup(pool.Close)
-	return pool, u
-}
-
 var faultSchemas atomic.Int64
 
 // faultSchemaName returns a fresh schema name, unique to this test process:
@@ -448,24 +304,9 @@ func faultSchema(t *testing.T, pool *pgxpool.Pool, purpose string) string {
 	t.Helper()
 	name := faultSchemaName(purpose)
 	t.Cleanup(func() {
-		ctx := context.Background()
-		rows, err := pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $1 || '\_g%'`, name)
-		var schemas []string
-		if err == nil {
-			schemas, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err := pgtest.DropReadModel(context.Background(), pool, name); err != nil {
+			t.Errorf("drop read model %s: %v", name, err)
 		}
-		for _, s := range schemas {
-			if err == nil {
-				_, err = pool.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{s}.Sanitize()+" CASCADE")
-			}
-		}
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-		pool.Exec(ctx, `DO $$ BEGIN
-			IF to_regclass('catalogue_meta.read_models') IS NOT NULL THEN
-				DELETE FROM catalogue_meta.read_models WHERE name = '`+name+`';
-			END IF; END $$`)
 	})
 	return name
 }

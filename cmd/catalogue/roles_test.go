@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 // TestRolesShareReadModels runs the production shape with real processes:
@@ -29,7 +30,7 @@ func TestRolesShareReadModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	pool, base := faultSharedPostgres(t)
+	pool, base := pgtest.Pool(t), pgtest.URL()
 	srv, err := esdbtest.Start()
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestRebuildBesideServe(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	pool, base := faultSharedPostgres(t)
+	pool, base := pgtest.Pool(t), pgtest.URL()
 	bin := faultBuild(t)
 	schema := faultSchema(t, pool, "rebuild")
 	rm := faultReadModel(t, base, schema)

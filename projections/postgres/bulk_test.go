@@ -13,6 +13,7 @@ import (
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/projections"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 // A rebuild in bulk mode writes exactly the rows of a plain one, and
@@ -188,54 +189,19 @@ func indexCount(t *testing.T, schema string) int {
 }
 
 // requireSameRows compares every table of the read models in schemas a and
-// b, both ways, with EXCEPT ALL: the same rows, as many times each.
+// b (pgtest.RequireSameRows); all seven hold rows in these tests.
 func requireSameRows(t *testing.T, a, b string) {
 	t.Helper()
-	rows, err := pool.Query(ctx, `SELECT relname FROM pg_class WHERE relnamespace = $1::text::regnamespace AND relkind = 'r'
-		AND relname <> 'schema_migrations' ORDER BY relname`, a)
-	require.NoError(t, err)
-	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	require.NoError(t, err)
-	require.Len(t, tables, 7)
-	for _, table := range tables {
-		ta, tb := pgx.Identifier{a, table}.Sanitize(), pgx.Identifier{b, table}.Sanitize()
-		var n, onlyA, onlyB int
-		require.NoError(t, pool.QueryRow(ctx, fmt.Sprintf(`SELECT (SELECT count(*) FROM %[1]s),
-			(SELECT count(*) FROM (TABLE %[1]s EXCEPT ALL TABLE %[2]s) x), (SELECT count(*) FROM (TABLE %[2]s EXCEPT ALL TABLE %[1]s) x)`,
-			ta, tb)).Scan(&n, &onlyA, &onlyB))
-		require.Zero(t, onlyA, "rows of %s only in %s", table, a)
-		require.Zero(t, onlyB, "rows of %s only in %s", table, b)
+	counts := pgtest.RequireSameRows(t, pool, a, b)
+	require.Len(t, counts, 7)
+	for table, n := range counts {
 		require.Positive(t, n, "table %s", table)
 	}
 }
 
-// requireSameStructure compares what the catalogs say of schemas a and b:
-// relations (tables, indexes) with their kind, persistence and columns,
-// index definitions, constraints and column types.
+// requireSameStructure compares what the catalogs say of schemas a and b
+// (pgtest.RequireSameStructure).
 func requireSameStructure(t *testing.T, a, b string) {
 	t.Helper()
-	for _, q := range []string{
-		`SELECT concat_ws(' ', c.relname, c.relkind, c.relpersistence, c.relnatts, c.relchecks, c.relhasindex, c.relhastriggers,
-			c.relispartition, c.reloptions::text, am.amname)
-			FROM pg_class c LEFT JOIN pg_am am ON am.oid = c.relam WHERE c.relnamespace = $1::text::regnamespace`,
-		`SELECT concat_ws(' ', tablename, indexname, replace(indexdef, quote_ident($1::text) || '.', 'S.'), tablespace)
-			FROM pg_indexes WHERE schemaname = $1`,
-		`SELECT concat_ws(' ', c.relname, i.indisunique, i.indisprimary, i.indimmediate, i.indisvalid, i.indisready, i.indislive)
-			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = $1::text::regnamespace`,
-		`SELECT concat_ws(' ', conname, contype, pg_get_constraintdef(oid)) FROM pg_constraint WHERE connamespace = $1::text::regnamespace`,
-		`SELECT concat_ws(' ', table_name, ordinal_position, column_name, data_type, udt_name, collation_name, is_nullable, column_default)
-			FROM information_schema.columns WHERE table_schema = $1`,
-		`SELECT concat_ws(' ', proname, md5(prosrc)) FROM pg_proc WHERE pronamespace = $1::text::regnamespace`,
-	} {
-		get := func(schema string) []string {
-			rows, err := pool.Query(ctx, q+" ORDER BY 1", schema)
-			require.NoError(t, err)
-			out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			require.NoError(t, err)
-			return out
-		}
-		want := get(a)
-		require.NotEmpty(t, want, q)
-		require.Equal(t, want, get(b), q)
-	}
+	pgtest.RequireSameStructure(t, pool, a, b)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/catalogue/catalogue/eventstore"
 	eventmemory "github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/projections/postgres"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 // lagRate is the steady write load of BenchmarkLag: events per second,
@@ -156,9 +157,12 @@ func notifyRoundTrips(b *testing.B, n int) []time.Duration {
 // newBenchReadModel returns a read-model name for a benchmark, dropped
 // with its generations at the end.
 func newBenchReadModel(b *testing.B) string {
-	name := newSchema(b)
+	name := fmt.Sprintf("lag_%d_%d", os.Getpid(), schemas.Add(1))
+	pool := needPostgres(b)
 	b.Cleanup(func() {
-		needPostgres(b).Exec(context.Background(), "DELETE FROM catalogue_meta.read_models WHERE name = $1", name)
+		if err := pgtest.DropReadModel(context.Background(), pool, name); err != nil {
+			b.Error(err)
+		}
 	})
 	return name
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/catalogue/catalogue/domain"
@@ -19,6 +18,7 @@ import (
 	eventmemory "github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/projections"
 	"github.com/catalogue/catalogue/projections/postgres"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 	"github.com/catalogue/catalogue/projections/projectionstest"
 )
 
@@ -28,19 +28,7 @@ import (
 func newReadModel(t *testing.T) string {
 	p := needPostgres(t)
 	name := fmt.Sprintf("rm_%d_%d", os.Getpid(), schemas.Add(1))
-	t.Cleanup(func() {
-		c := context.Background()
-		rows, err := p.Query(c, "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2", name, name+`\_g%`)
-		require.NoError(t, err)
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		require.NoError(t, err)
-		for _, n := range names {
-			_, err := p.Exec(c, "DROP SCHEMA "+pgx.Identifier{n}.Sanitize()+" CASCADE")
-			require.NoError(t, err)
-		}
-		_, err = p.Exec(c, "DELETE FROM catalogue_meta.read_models WHERE name = $1", name)
-		require.NoError(t, err)
-	})
+	t.Cleanup(func() { require.NoError(t, pgtest.DropReadModel(context.Background(), p, name)) })
 	return name
 }
 

@@ -7,60 +7,23 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/catalogue/catalogue/projections/postgres"
+	"github.com/catalogue/catalogue/projections/postgres/pgtest"
 )
 
 var ctx = context.Background()
 
-// pool is the test binary's one pool, or nil with the reason in poolErr.
-var (
-	pool    *pgxpool.Pool
-	poolErr error
-)
+// pool is the test binary's one pool on the test server (pgtest), or nil:
+// tests that use it call needPostgres first.
+var pool, _ = pgtest.Connect()
 
-// defaultURL is the local server the README's test command expects.
-const defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func TestMain(m *testing.M) {
-	url := os.Getenv("CATALOGUE_TEST_POSTGRES")
-	if url == "" {
-		url = defaultURL
-	}
-	c, cancel := context.WithTimeout(ctx, 5*time.Second)
-	pool, poolErr = pgxpool.New(c, url)
-	if poolErr == nil {
-		if poolErr = pool.Ping(c); poolErr != nil {
-			pool.Close()
-			pool = nil
-		}
-	}
-	cancel()
-	code := m.Run()
-	if pool != nil {
-		pool.Close()
-	}
-	os.Exit(code)
-}
-
-// needPostgres returns the pool. Without a server a test fails in CI
-// (CI=true), where a skipped database test would hide a broken read side,
-// and is skipped elsewhere with the reason.
-func needPostgres(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	if pool == nil {
-		msg := fmt.Sprintf("PostgreSQL not reachable (set CATALOGUE_TEST_POSTGRES, default %s): %v", defaultURL, poolErr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return pool
-}
+// needPostgres returns the pool, failing the test in CI and skipping it
+// elsewhere when there is no server (pgtest.Pool).
+func needPostgres(t testing.TB) *pgxpool.Pool { return pgtest.Pool(t) }
 
 var schemas atomic.Int64
 
