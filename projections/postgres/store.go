@@ -26,7 +26,6 @@ import (
 	"math"
 	"net"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -159,9 +158,9 @@ func translate(err error) error {
 func connectionLost(err error) bool {
 	var connect *pgconn.ConnectError
 	var netErr net.Error
+	// A refused or reset connection arrives as a *net.OpError, a net.Error.
 	return errors.As(err, &connect) || errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		pgconn.SafeToRetry(err)
 }
 
