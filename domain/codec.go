@@ -17,6 +17,7 @@ var decoders = map[string]func([]byte) (Event, error){
 	TypeDelegationWithdrawn: decodeAs[DelegationWithdrawn],
 	TypeItemRevoked:         decodeAs[ItemRevoked],
 	TypeItemCodeReserved:    decodeAs[ItemCodeReserved],
+	TypeItemCodeReservedV1:  decodeAs[ItemCodeReserved], // has no listing
 	TypeBodyRegistered:      decodeAs[BodyRegistered],
 	TypeEditionPublished:    decodeAs[EditionPublished],
 }

@@ -44,6 +44,10 @@ const (
 	CodeEditionExists        Code = "EDITION_EXISTS"
 	CodeEditionNotFound      Code = "EDITION_NOT_FOUND"
 	CodeWrongExpectedVersion Code = "WRONG_EXPECTED_REVISION"
+	// CodeCommandIDReused: a command id already recorded for a different
+	// command (another payload, expected revision or actor). Only the same
+	// command may be retried under an id.
+	CodeCommandIDReused Code = "COMMAND_ID_REUSED"
 )
 
 // Class groups codes into the few kinds of refusal an API distinguishes.
@@ -62,7 +66,7 @@ func ClassOf(c Code) Class {
 	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound, CodeEditionNotFound:
 		return ClassNotFound
 	case CodeItemExists, CodeCodeTaken, CodeBodyExists, CodeEditionExists, CodeWrongExpectedVersion,
-		CodeAlreadyAccepted, CodeDelegationOverlap:
+		CodeAlreadyAccepted, CodeDelegationOverlap, CodeCommandIDReused:
 		return ClassConflict
 	default:
 		return ClassInvalid

@@ -15,9 +15,13 @@ const (
 	TypeDelegationAccepted  = "DelegationAccepted.v1"
 	TypeDelegationWithdrawn = "DelegationWithdrawn.v1"
 	TypeItemRevoked         = "ItemRevoked.v1"
-	TypeItemCodeReserved    = "ItemCodeReserved.v1"
+	TypeItemCodeReserved    = "ItemCodeReserved.v2"
 	TypeBodyRegistered      = "BodyRegistered.v1"
 	TypeEditionPublished    = "EditionPublished.v1"
+
+	// TypeItemCodeReservedV1 is a reservation written before reservations
+	// carried their listing: it decodes with a nil Listing.
+	TypeItemCodeReservedV1 = "ItemCodeReserved.v1"
 )
 
 // SubItem (子项) is a part of an item that can be delegated on its own.
@@ -100,9 +104,17 @@ type ItemRevoked struct {
 // ItemCodeReserved records, in the reservation stream of a code, which item
 // holds that code. Uniqueness of codes among items in force is kept by
 // appending to that stream with an expected revision.
+//
+// Listing is the listing the reservation was made for, decided in full: the
+// reservation is the listing's commit point, so whoever finds it with its
+// item stream still empty (a writer died between the two appends, a client
+// went away) can complete the listing exactly as it was decided, and the
+// code never passes to another item meanwhile. Reservations of version 1
+// have no Listing.
 type ItemCodeReserved struct {
-	Code   string `json:"code"`
-	ItemID string `json:"itemId"`
+	Code    string      `json:"code"`
+	ItemID  string      `json:"itemId"`
+	Listing *ItemListed `json:"listing,omitempty"`
 }
 
 // BodyRegistered: a district, zone, township (or the city and province

@@ -227,4 +227,10 @@ type Metadata struct {
 	CorrelationID string    `json:"correlationId,omitempty"`
 	CausationID   string    `json:"causationId,omitempty"`
 	RecordedAt    time.Time `json:"recordedAt"`
+	// CommandHash fingerprints the command recorded under CommandID (its
+	// kind, target, payload, expected revision and actor), so that a
+	// command id reused for a different command is refused rather than
+	// answered with the old result. Events written before it existed have
+	// none, and replay as before.
+	CommandHash string `json:"commandHash,omitempty"`
 }

@@ -231,12 +231,10 @@ func (c *chaos) run(cmd *chaosCommand) {
 	c.store.arm(at, kind, cancel)
 	res, err := c.exec(ctx, cmd)
 	c.store.arm(0, noFault, nil)
-	what := "list " + func() string {
-		if cmd.list != nil {
-			return cmd.list.Code
-		}
-		return "revoke " + cmd.itemID
-	}()
+	what := "revoke " + cmd.itemID
+	if cmd.list != nil {
+		what = "list " + cmd.list.Code
+	}
 	c.log = append(c.log, fmt.Sprintf("%s %s (fault %v at append %d): id=%s replayed=%v err=%v", cmd.req.CommandID, what, kind, at, res.ID, res.Replayed, err))
 	if err != nil && domain.ErrorCode(err) == "" && !errors.Is(err, errCrash) && !errors.Is(err, context.Canceled) {
 		c.t.Fatalf("%s: unexpected error %v\n%s", cmd.req.CommandID, err, strings.Join(c.log, "\n"))

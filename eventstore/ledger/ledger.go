@@ -7,6 +7,8 @@ package ledger
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +31,10 @@ type Request struct {
 	Actor            string
 	ExpectedRevision *uint64
 	CorrelationID    string
+
+	// hash fingerprints the command the request is for (see fingerprint);
+	// set by the ledger's command methods, recorded in the metadata.
+	hash string
 }
 
 // Result is what a command wrote — or, for a retried command, what the
@@ -131,6 +137,52 @@ func DerivedID(commandID, what string) string {
 	return uuid.NewSHA1(idNamespace, []byte(what+"\x00"+commandID)).String()
 }
 
+// fingerprint returns the request with the hash of the command it carries:
+// the command's kind and payload as the caller gave them (before the
+// ledger derives ids or looks bodies up), the expected revision and the
+// actor. A different actor reusing a command id is a different command:
+// the log would otherwise tell one officer that another's act was theirs.
+// The correlation id is not part of it: it traces a request, and a retry
+// may come with another.
+//
+// The hash is over the JSON of the payload, so it changes if a command
+// struct gains or renames a field; a retry across such an upgrade would be
+// refused. TestFingerprintIsStable pins it.
+func (r Request) fingerprint(kind string, payload any) (Request, error) {
+	data, err := json.Marshal(struct {
+		Kind             string  `json:"kind"`
+		Actor            string  `json:"actor"`
+		ExpectedRevision *uint64 `json:"expectedRevision,omitempty"`
+		Payload          any     `json:"payload"`
+	}{kind, r.Actor, r.ExpectedRevision, payload})
+	if err != nil {
+		return r, fmt.Errorf("fingerprint %s: %w", kind, err)
+	}
+	sum := sha256.Sum256(data)
+	r.hash = hex.EncodeToString(sum[:16])
+	return r, nil
+}
+
+// sameCommand checks that an event recorded under the request's command id
+// (with metadata meta) was recorded for the same command. Events recorded
+// before commands were fingerprinted, and requests built without one (bulk
+// loaders using Envelope), pass.
+func (r Request) sameCommand(meta []byte) error {
+	if r.hash == "" {
+		return nil
+	}
+	var m eventstore.Metadata
+	if err := json.Unmarshal(meta, &m); err != nil {
+		return fmt.Errorf("metadata of command %s: %w", r.CommandID, err)
+	}
+	if m.CommandHash == "" || m.CommandHash == r.hash {
+		return nil
+	}
+	return domain.Errorf(domain.CodeCommandIDReused, "commandId",
+		"command id %q was already used, by %s at %s, for a different command; a retry must repeat the command exactly, and a new command needs a new id",
+		r.CommandID, m.Actor, m.RecordedAt.UTC().Format(time.RFC3339))
+}
+
 func (r Request) validate() error {
 	if strings.TrimSpace(r.CommandID) == "" {
 		return domain.Errorf(domain.CodeInvalid, "commandId", "a command id is required (any unique string chosen by the client, e.g. a UUID)")
@@ -168,20 +220,24 @@ func (l *Ledger) load(ctx context.Context, name string) (*stream, error) {
 }
 
 // recorded returns the result of an earlier run of the same command on this
-// stream, if there was one.
-func (s *stream) recorded(commandID string) (Result, bool) {
-	first := eventstore.EventID(commandID, s.name, 0)
+// stream, if there was one, and refuses a different command recorded under
+// the request's command id.
+func (s *stream) recorded(req Request) (Result, bool, error) {
+	first := eventstore.EventID(req.CommandID, s.name, 0)
 	for i, e := range s.events {
 		if e.ID != first {
 			continue
 		}
+		if err := req.sameCommand(e.Metadata); err != nil {
+			return Result{}, false, err
+		}
 		last := i
-		for n := 1; last+1 < len(s.events) && s.events[last+1].ID == eventstore.EventID(commandID, s.name, n); n++ {
+		for n := 1; last+1 < len(s.events) && s.events[last+1].ID == eventstore.EventID(req.CommandID, s.name, n); n++ {
 			last++
 		}
-		return Result{Stream: s.name, Revision: s.events[last].Revision, Position: s.events[last].Position, Replayed: true}, true
+		return Result{Stream: s.name, Revision: s.events[last].Revision, Position: s.events[last].Position, Replayed: true}, true, nil
 	}
-	return Result{}, false
+	return Result{}, false, nil
 }
 
 // decision is what a command decides against a freshly loaded stream.
@@ -191,35 +247,44 @@ type decision func(s *stream) ([]domain.Event, error)
 // check the client's expected revision, decide, append with the revision
 // read, and decide again if another writer got there first.
 func (l *Ledger) execute(ctx context.Context, req Request, name string, decide decision) (Result, error) {
+	res, _, err := l.executeOn(ctx, req, name, decide)
+	return res, err
+}
+
+// executeOn is execute that also returns the stream as it was after the
+// command: holding the command's events, new or recorded before.
+func (l *Ledger) executeOn(ctx context.Context, req Request, name string, decide decision) (Result, *stream, error) {
 	if err := req.validate(); err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	useCache := true
 	for attempt := 1; ; attempt++ {
 		s, cached, err := l.stream(ctx, name, useCache)
 		if err != nil {
-			return Result{}, err
+			return Result{}, nil, err
 		}
-		if res, ok := s.recorded(req.CommandID); ok {
-			return res, nil
+		if res, ok, err := s.recorded(req); ok || err != nil {
+			return res, s, err
 		}
 		if req.ExpectedRevision != nil && (s.version() == 0 || *req.ExpectedRevision != s.version()-1) {
 			if cached {
 				useCache = false // the cache may be behind: look at the log itself
 				continue
 			}
-			return Result{}, conflict(name, *req.ExpectedRevision, s.version())
+			return Result{}, nil, conflict(name, *req.ExpectedRevision, s.version())
 		}
 		events, err := decide(s)
 		if err != nil {
-			return Result{}, err
+			return Result{}, nil, err
 		}
 		now := l.now()
 		data, err := Envelope(req, name, events, now)
 		if err != nil {
-			return Result{}, err
+			return Result{}, nil, err
 		}
-		ar, err := l.store.Append(ctx, name, eventstore.ExpectedFor(s.version()), data)
+		wctx, cancel := writing(ctx)
+		ar, err := l.store.Append(wctx, name, eventstore.ExpectedFor(s.version()), data)
+		cancel()
 		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 			l.cache.drop(name)
 			useCache = false
@@ -235,22 +300,43 @@ func (l *Ledger) execute(ctx context.Context, req Request, name string, decide d
 				if errors.As(err, &ce) {
 					cur = ce.Current
 				}
-				return Result{}, conflict(name, *req.ExpectedRevision, cur)
+				return Result{}, nil, conflict(name, *req.ExpectedRevision, cur)
 			}
 			if attempt < maxAttempts {
 				if err := backoff(ctx, attempt); err != nil {
-					return Result{}, err
+					return Result{}, nil, err
 				}
 				continue // decide again on the new state
 			}
 		}
 		if err != nil {
 			l.cache.drop(name) // the outcome is unknown
-			return Result{}, fmt.Errorf("append to %s: %w", name, err)
+			return Result{}, nil, fmt.Errorf("append to %s: %w", name, err)
 		}
-		l.cache.put(s.with(data, events, ar, now))
-		return Result{Stream: name, Revision: ar.NextExpected, Position: ar.Position, Events: events}, nil
+		s = s.with(data, events, ar, now)
+		l.cache.put(s)
+		return Result{Stream: name, Revision: ar.NextExpected, Position: ar.Position, Events: events}, s, nil
 	}
+}
+
+// writeBound bounds how long a command that has begun to write may go on
+// after its caller went away (a client's timeout, a closed connection).
+const writeBound = 30 * time.Second
+
+type writingKey struct{}
+
+// writing returns ctx freed from its caller's cancellation and deadline,
+// bounded by writeBound instead: a command that has begun to write
+// finishes, so that a client going away never leaves it half done (a
+// listing's code reserved and its item not listed) nor leaves the outcome
+// of an append unknown. A context already writing is returned as it is, so
+// the bound covers the whole command.
+func writing(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Value(writingKey{}) != nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBound)
+	return context.WithValue(ctx, writingKey{}, true), cancel
 }
 
 func conflict(name string, expected, version uint64) *ConflictError {
@@ -271,7 +357,7 @@ func conflict(name string, expected, version uint64) *ConflictError {
 // would have written.
 func Envelope(req Request, name string, events []domain.Event, now time.Time) ([]eventstore.EventData, error) {
 	meta, err := json.Marshal(eventstore.Metadata{Actor: req.Actor, CommandID: req.CommandID,
-		CorrelationID: req.CorrelationID, RecordedAt: now.UTC()})
+		CorrelationID: req.CorrelationID, RecordedAt: now.UTC(), CommandHash: req.hash})
 	if err != nil {
 		return nil, err
 	}
