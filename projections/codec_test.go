@@ -29,7 +29,8 @@ func sampleEvents() []domain.Event {
 		domain.DelegationAccepted{ItemID: "i1", DelegationID: "d1", Body: "370211", Change: c},
 		domain.DelegationWithdrawn{ItemID: "i1", DelegationID: "d1", Ended: []string{"d2", "d3"}, Change: c},
 		domain.ItemRevoked{ItemID: "i1", Code: "00016421300Y", Ended: []string{"d2"}, Change: c},
-		domain.ItemCodeReserved{Code: "00016421300Y", ItemID: "i1"},
+		domain.ItemCodeReserved{Code: "00016421300Y", ItemID: "i1", Listing: &domain.ItemListed{ItemID: "i1", Code: "00016421300Y", Name: "林木采伐许可证核发",
+			Department: dept, Level: domain.LevelMunicipal, SubItems: subs, Change: c}},
 		domain.BodyRegistered{Code: "370211", Name: "黄岛区", Kind: domain.KindDistrict, Parent: "370200", Change: c},
 		domain.EditionPublished{Name: "2023年版", Change: c},
 	}
@@ -62,6 +63,8 @@ func TestFastDecodeAgrees(t *testing.T) {
 		domain.TypeItemDelegated:  `{ "itemId" : "i1", "delegationId":"d1","to":"370211","mode":"DEVOLVE","effectiveUntil":null,"basis":"x","reason":"","effectiveFrom":"2024-01-01" }`,
 		domain.TypeItemListed:     `{"itemId":"i1","code":"C","name":"名","level":"COUNTY","subItems":null,"effectiveFrom":"2024-01-01","extra":{"a":[1,2]}}`,
 		domain.TypeBodyRegistered: `{"code":"1","name":"\u9ec4\u5c9b\u533a","kind":"DISTRICT","effectiveFrom":"2024-01-01"}`,
+		// A reservation as written before reservations carried their listing.
+		domain.TypeItemCodeReservedV1: `{"code":"00016421300Y","itemId":"i1"}`,
 	} {
 		want, err := domain.Decode(typ, []byte(data))
 		require.NoError(t, err)
@@ -129,6 +132,10 @@ func TestScannedEventsAgree(t *testing.T) {
 			e = domain.ItemRevoked{ItemID: text(), Code: text(), Ended: texts(), Change: change()}
 		default:
 			e = domain.ItemCodeReserved{Code: text(), ItemID: text()}
+			if rng.IntN(2) == 0 {
+				e = domain.ItemCodeReserved{Code: text(), ItemID: text(), Listing: &domain.ItemListed{ItemID: text(), Code: text(), Name: text(),
+					Department: text(), Level: domain.Level(text()), SubItems: []domain.SubItem{{Code: text(), Name: text()}}, Change: change()}}
+			}
 		}
 		typ, data, err := domain.Encode(e)
 		require.NoError(t, err)
@@ -172,6 +179,7 @@ func TestMetadataDecodesLikeEncodingJSON(t *testing.T) {
 		{written(eventstore.Metadata{Actor: "officer:张三", CommandID: "c-1", CorrelationID: "corr", CausationID: "cause",
 			RecordedAt: time.Date(2024, 3, 1, 9, 30, 0, 123456789, time.UTC)}), true},
 		{written(eventstore.Metadata{Actor: "demo", CommandID: "c-2", RecordedAt: time.Date(2024, 3, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))}), true},
+		{written(eventstore.Metadata{Actor: "officer:张三", CommandID: "c-4", CommandHash: "f5c4453c3a3167d42cec120694affa3e", RecordedAt: time.Date(2024, 3, 1, 9, 30, 0, 0, time.UTC)}), true},
 		{written(eventstore.Metadata{}), true},
 		{written(eventstore.Metadata{Actor: `a "quoted" \ actor`, CommandID: "c-3"}), false},
 		{`{ "actor": "spaced", "commandId": "c", "recordedAt": "2024-03-01T09:30:00Z" }`, false},

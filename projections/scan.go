@@ -197,19 +197,24 @@ var scanners = map[string]func(*scanner) (domain.Event, bool){
 		})
 		return e, ok
 	},
-	domain.TypeItemCodeReserved: func(s *scanner) (domain.Event, bool) {
-		var e domain.ItemCodeReserved
-		ok := s.object(func(name string) bool {
-			switch name {
-			case "code":
-				return s.str(&e.Code)
-			case "itemId":
-				return s.str(&e.ItemID)
-			}
-			return false
-		})
-		return e, ok
-	},
+	domain.TypeItemCodeReservedV1: scanReservation,
+	// A reservation that carries its listing (all written now) makes the
+	// scanner give up at "listing", to the full decoder.
+	domain.TypeItemCodeReserved: scanReservation,
+}
+
+func scanReservation(s *scanner) (domain.Event, bool) {
+	var e domain.ItemCodeReserved
+	ok := s.object(func(name string) bool {
+		switch name {
+		case "code":
+			return s.str(&e.Code)
+		case "itemId":
+			return s.str(&e.ItemID)
+		}
+		return false
+	})
+	return e, ok
 }
 
 // scanEvent decodes an event by its fast path, if it has one and the data
@@ -236,6 +241,8 @@ func scanMetadata(data []byte) (m eventstore.Metadata, ok bool) {
 			return s.str(&m.CorrelationID)
 		case "causationId":
 			return s.str(&m.CausationID)
+		case "commandHash":
+			return s.str(&m.CommandHash)
 		case "recordedAt":
 			v, ok := s.raw()
 			if !ok {

@@ -24,6 +24,8 @@ import (
 	"github.com/catalogue/catalogue/eventstore/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
+	"github.com/catalogue/catalogue/projections"
+	projmemory "github.com/catalogue/catalogue/projections/memory"
 )
 
 // The code-uniqueness promise under crashes, abandoned requests and
@@ -204,6 +206,31 @@ func runChaos(t *testing.T, inner eventstore.Store, seed uint64, steps int) {
 		require.Equal(t, first.Position, second.Position, cmd.req.CommandID)
 	}
 	c.checkInvariant(steps)
+	c.checkReadModel()
+}
+
+// checkReadModel projects the log into the in-memory read model and
+// checks that its catalogue in force shows exactly the items the log holds
+// in force: one per code.
+func (c *chaos) checkReadModel() {
+	rm := projmemory.New()
+	_, err := projections.Rebuild(context.Background(), c.store, rm)
+	require.NoError(c.t, err)
+	page, err := rm.Catalogue(context.Background(), projections.CatalogueQuery{
+		Axes: projections.Axes{InForceOn: domain.MustDate("2025-01-01")}, Page: projections.Page{First: projections.MaxPageSize}})
+	require.NoError(c.t, err)
+	shown := map[string]string{}
+	for _, it := range page.Items {
+		require.NotContains(c.t, shown, it.Code, "the read model shows two items in force with code %s", it.Code)
+		shown[it.Code] = it.ID
+	}
+	inForce := map[string]string{}
+	for _, it := range c.items() {
+		if it.Listed && !it.Revoked {
+			inForce[it.Code] = it.ID
+		}
+	}
+	require.Equal(c.t, inForce, shown)
 }
 
 func (c *chaos) restart() {

@@ -150,14 +150,19 @@ func (g *generator) item(i int) error {
 		facts.SubItems = append(facts.SubItems, domain.SubItem{Code: fmt.Sprintf("%s-%03d", code, j+1), Name: fmt.Sprintf("%s（情形%d）", facts.Name, j+1)})
 	}
 	id := ledger.DerivedID(fmt.Sprint("gen-item-", i), "item")
-	if _, err := g.record(domain.ItemCodeStream(code), 0, []domain.Event{domain.ItemCodeReserved{Code: code, ItemID: id}}); err != nil {
-		return err
-	}
 	st := &itemStream{}
 	listed := domain.MustDate("2023-01-01").AddDays(g.rng.IntN(180))
-	if err := g.decide(st, id, func(s domain.Item) ([]domain.Event, error) {
-		return domain.DecideListItem(s, domain.ListItem{ItemID: id, ItemFacts: facts, Change: g.change(listed)})
-	}); err != nil {
+	listing := domain.ListItem{ItemID: id, ItemFacts: facts, Change: g.change(listed)}
+	// As the ledger lists: the reservation carries the listing.
+	decided, err := domain.DecideListItem(domain.Item{}, listing)
+	if err != nil {
+		return err
+	}
+	listedEvent := decided[0].(domain.ItemListed)
+	if _, err := g.record(domain.ItemCodeStream(code), 0, []domain.Event{domain.ItemCodeReserved{Code: code, ItemID: id, Listing: &listedEvent}}); err != nil {
+		return err
+	}
+	if err := g.decide(st, id, func(s domain.Item) ([]domain.Event, error) { return domain.DecideListItem(s, listing) }); err != nil {
 		return err
 	}
 	delegate := func(from string, to domain.BodyRef, mode domain.Mode, after domain.Date) (*domain.Delegation, error) {
