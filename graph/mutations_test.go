@@ -103,3 +103,34 @@ func TestRetryRecordsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandIDReused: a commandId already recorded for another command is
+// refused as a CONFLICT with rule COMMAND_ID_REUSED on field commandId, and
+// records nothing — for listItem even when the reuse names another code,
+// which would otherwise be held by a reservation forever. The same command
+// under the id stays a replay.
+func TestCommandIDReused(t *testing.T) {
+	e := newEnv(t)
+	e.fixture()
+	id := cmd()
+	listing := func(code, name string) map[string]any {
+		return input(map[string]any{"commandId": id, "code": code, "name": name, "department": "市住房城乡建设局", "level": "MUNICIPAL"})
+	}
+	first := e.ok(legal, listItem, listing("X-7", "建筑工程施工许可"))
+	before, _ := e.events.LastPosition(t.Context())
+	for _, in := range []map[string]any{listing("X-7", "建筑工程施工许可（改）"), listing("X-8", "建筑工程施工许可")} {
+		got := e.fails(legal, listItem, in, "CONFLICT", "COMMAND_ID_REUSED")
+		if field, _ := got.Extensions["field"].(string); field != "commandId" {
+			t.Errorf("field %q, want commandId (%s)", field, got.Message)
+		}
+		if after, _ := e.events.LastPosition(t.Context()); after != before {
+			t.Errorf("the refused command recorded events: position %d → %d", before, after)
+		}
+	}
+	// The code the reuse named is free for a new command.
+	e.ok(legal, listItem, input(map[string]any{"code": "X-8", "name": "另一事项", "department": "市住房城乡建设局", "level": "MUNICIPAL"}))
+	again := e.ok(legal, listItem, listing("X-7", "建筑工程施工许可"))
+	if !equalJSON(first.Data, again.Data) {
+		t.Errorf("the replay answered differently:\n first %v\n again %v", first.Data, again.Data)
+	}
+}
