@@ -113,7 +113,10 @@ func (l *Ledger) completeOwn(ctx context.Context, req Request, rec eventstore.Re
 	ar, err := l.complete(ctx, rec, r)
 	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 		// Completed meanwhile by another: what the log holds is the answer.
-		res, _, err := l.listed(ctx, req, name, false)
+		res, ok, err := l.listed(ctx, req, name, false)
+		if !ok && err == nil {
+			err = fmt.Errorf("%s refused the listing reserved in %s revision %d but holds nothing", name, rec.Stream, rec.Revision)
+		}
 		return res, err
 	}
 	if err != nil {
