@@ -88,6 +88,17 @@ func commandID(kind string, parts ...string) string {
 	return kind + ":" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// alreadyImported reads a listing's check: an entry's command id derives
+// from its content, so an id the ledger holds for another command is this
+// entry recorded by another run of the import — by another user, or with
+// another reason — and is there already.
+func alreadyImported(err error) (bool, error) {
+	if domain.ErrorCode(err) == domain.CodeCommandIDReused {
+		return true, nil
+	}
+	return false, err
+}
+
 // entry is one command of an import, with where it came from.
 type entry struct {
 	line int
@@ -111,7 +122,7 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 		}
 		req := ledger.Request{CommandID: commandID("import-item", parts...), Actor: o.Actor}
 		entries = append(entries, entry{line: it.Line, code: it.Code, req: req,
-			check: func(ctx context.Context) (bool, error) { return false, l.CheckListItem(ctx, req, c) },
+			check: func(ctx context.Context) (bool, error) { return alreadyImported(l.CheckListItem(ctx, req, c)) },
 			run:   func(ctx context.Context) (ledger.Result, error) { return l.ListItem(ctx, req, c) },
 		})
 	}
