@@ -2,7 +2,9 @@
 // command touches, asks the pure domain to decide, and appends the events
 // with the expected revision it read, so two writers can never silently
 // overwrite each other. It is the only code that turns domain events into
-// stored events, and it makes every command idempotent by its command id.
+// stored events, and it makes every command idempotent by its command id:
+// the same command retried records nothing, and an id reused for another
+// command is refused (COMMAND_ID_REUSED).
 package ledger
 
 import (
