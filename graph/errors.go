@@ -27,8 +27,9 @@ const (
 	CodeUnauthenticated = auth.CodeUnauthenticated
 	CodeInternal        = "INTERNAL"
 	// CodeUnavailable: the read models did not reach a waitFor position in
-	// time; retrying later succeeds.
-	CodeUnavailable = "UNAVAILABLE"
+	// time, or the server cannot sign anyone in (its token file is
+	// unreadable); retrying later succeeds.
+	CodeUnavailable = auth.CodeUnavailable
 )
 
 // classCodes maps the domain's classes of refusal to API codes.

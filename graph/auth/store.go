@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,16 +42,41 @@ type tokenFile struct {
 // Store is the token file of a data directory. Writers (the CLI, the first
 // start of the server) take an exclusive file lock and replace the file
 // atomically; a server re-reads it whenever it changed, so a token created
-// or revoked from the command line takes effect on the next request.
+// or revoked from the command line takes effect on the next request, and
+// on the connections that signed in with it within PollInterval (see Watch).
 type Store struct {
-	path string
-	lock string
-	now  func() time.Time
+	path   string
+	lock   string
+	now    func() time.Time
+	logger *slog.Logger
+	poll   time.Duration
 
 	mu     sync.RWMutex
 	stamp  stamp
 	byHash map[string]*Principal // active tokens only
+	byID   map[string]bool       // ids of the active tokens
+	// bad is the version of the file that could not be read, so that it is
+	// logged once and not re-read on every request; badMsg its error.
+	bad    *stamp
+	badMsg string
+
+	watchMu  sync.Mutex
+	watchers map[*watcher]struct{}
+	polling  bool // a goroutine polls for the watchers
 }
+
+// PollInterval is how often a store that has watchers (live connections
+// signed in with its tokens) looks at the token file: a revocation ends
+// those connections within this interval of the file's change.
+const PollInterval = 250 * time.Millisecond
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLogger makes the store log a token file it cannot read (with its
+// path and the error, at ERROR, once per version of the file), which it
+// tells clients only as "sign-in unavailable". The default discards.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } }
 
 // stamp identifies a version of the file cheaply (one stat).
 type stamp struct {
@@ -61,9 +87,17 @@ type stamp struct {
 }
 
 // Open returns the token store of a data directory; the file need not exist.
-func Open(dataDir string) *Store {
-	return &Store{path: filepath.Join(dataDir, FileName), lock: filepath.Join(dataDir, "tokens.lock"), now: time.Now}
+func Open(dataDir string, opts ...Option) *Store {
+	s := &Store{path: filepath.Join(dataDir, FileName), lock: filepath.Join(dataDir, "tokens.lock"), now: time.Now,
+		logger: slog.New(slog.DiscardHandler), poll: PollInterval}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
+
+// Path is the token file's path, for messages to the operator.
+func (s *Store) Path() string { return s.path }
 
 // ErrNotFound is returned by Revoke for an unknown token.
 var ErrNotFound = errors.New("no such token")
@@ -143,8 +177,9 @@ func (s *Store) List() ([]Token, error) {
 	return f.Tokens, err
 }
 
-// Authenticate returns the principal a secret signs in, or an
-// UNAUTHENTICATED error.
+// Authenticate returns the principal a secret signs in, an UNAUTHENTICATED
+// error, or an UNAVAILABLE one when the token file cannot be read (the
+// detail, with the file's path, goes to the store's log, not to clients).
 func (s *Store) Authenticate(secret string) (*Principal, error) {
 	if err := s.refresh(); err != nil {
 		return nil, err
@@ -159,32 +194,65 @@ func (s *Store) Authenticate(secret string) (*Principal, error) {
 	return p, nil
 }
 
-// refresh re-reads the file if it changed since it was last read.
+// refresh re-reads the file if it changed since it was last read. A file
+// that cannot be read signs nobody in (UNAVAILABLE) until it is fixed:
+// serving on the last good version would keep a token the operator just
+// revoked by hand working.
 func (s *Store) refresh() error {
 	st, err := statFile(s.path)
 	if err != nil {
-		return err
+		return s.unreadable(nil, err)
 	}
 	s.mu.RLock()
 	same := st == s.stamp && s.byHash != nil
+	known := s.bad != nil && *s.bad == st
 	s.mu.RUnlock()
-	if same {
+	switch {
+	case same:
 		return nil
+	case known:
+		return errUnavailable
 	}
-	f, st, err := s.read()
+	f, read, err := s.read()
 	if err != nil {
-		return err
+		return s.unreadable(&st, err)
 	}
 	byHash := make(map[string]*Principal, len(f.Tokens))
+	byID := make(map[string]bool, len(f.Tokens))
 	for _, t := range f.Tokens {
 		if t.Active() {
 			byHash[t.Hash] = &Principal{Name: t.Name, Role: t.Role, Body: t.Body, TokenID: t.ID}
+			byID[t.ID] = true
 		}
 	}
 	s.mu.Lock()
-	s.stamp, s.byHash = st, byHash
+	recovered := s.bad != nil || s.badMsg != ""
+	s.stamp, s.byHash, s.byID, s.bad, s.badMsg = read, byHash, byID, nil, ""
 	s.mu.Unlock()
+	if recovered {
+		s.logger.Info("token file readable again: sign-in works", "path", s.path)
+	}
 	return nil
+}
+
+// errUnavailable is all a client learns of an unreadable token file: the
+// path and the error are for the operator's log.
+var errUnavailable = &Error{Code: CodeUnavailable,
+	Message: "sign-in is unavailable: the server cannot read its tokens; try again later, or tell the server's operator"}
+
+// unreadable records that the file (at version st, nil when it could not
+// even be stat'ed) cannot be read, logs it once per version and error, and
+// returns errUnavailable.
+func (s *Store) unreadable(st *stamp, err error) error {
+	s.mu.Lock()
+	fresh := s.badMsg != err.Error() || (st != nil && (s.bad == nil || *s.bad != *st))
+	s.bad, s.badMsg = st, err.Error()
+	s.mu.Unlock()
+	if fresh {
+		s.logger.Error("token file unreadable: sign-in is unavailable until it is fixed (catalogue token list shows what is wrong)",
+			"path", s.path, "err", err)
+	}
+	return errUnavailable
 }
 
 func statFile(path string) (stamp, error) {
