@@ -99,4 +99,3 @@ func drain(c *wsClient) error {
 		}
 	}
 }
-

@@ -68,7 +68,9 @@ func (h *httpHandler) closeOnRevocation(ctx context.Context, p *auth.Principal) 
 
 // wsImplementation is gqlgen's default WebSocket implementation whose
 // connections close with the reason the server ended them for.
-type wsImplementation struct{ transport.CoderWebsocketImplementation }
+type wsImplementation struct {
+	transport.CoderWebsocketImplementation
+}
 
 func (i wsImplementation) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := i.CoderWebsocketImplementation.Accept(w, r, o)
