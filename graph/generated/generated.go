@@ -1771,7 +1771,10 @@ type Item {
   the date read; ` + "`" + `statuses` + "`" + ` filters them (default: all).
   """
   delegations(statuses: [DelegationStatus!]): [Delegation!]!
-  "Every event of the item's stream, in order (needs a token)."
+  """
+  Every event of the item's stream, in order (needs a token). A body officer
+  sees only the events that concern its body, as in the ` + "`" + `events` + "`" + ` query.
+  """
   history: [Event!]! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
 }
 
