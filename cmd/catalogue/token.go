@@ -111,6 +111,18 @@ func scope(t auth.Token) string {
 	return " of body " + t.Body
 }
 
+// awaitFirstToken marks a new data directory (its log still empty) as
+// awaiting its first token before a command records the first events in
+// it, so that serve's first start still creates the admin token: the log
+// will not be empty then.
+func awaitFirstToken(dd *app.DataDir) error {
+	last, err := dd.Events.LastPosition(context.Background())
+	if err != nil || last > 0 {
+		return err
+	}
+	return auth.Open(dd.Path).AwaitFirst()
+}
+
 // printFirstToken shows the token created on a data directory's first
 // start, the only time it can be shown.
 func printFirstToken(w io.Writer, secret string) {

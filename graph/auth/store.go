@@ -37,6 +37,9 @@ func (t Token) Active() bool { return t.RevokedAt == nil }
 
 type tokenFile struct {
 	Tokens []Token `json:"tokens"`
+	// AwaitingFirst marks the token file of a new data directory, written
+	// by the first command that records events in it (see AwaitFirst).
+	AwaitingFirst bool `json:"awaitingFirstToken,omitempty"`
 }
 
 // Store is the token file of a data directory. Writers (the CLI, the first
@@ -134,13 +137,18 @@ func (s *Store) Create(spec Spec) (string, Token, error) {
 	return secret, tok, err
 }
 
-// Bootstrap creates the first token — a legal officer named name — if the
-// token file does not exist yet, and returns its secret; it returns "" when
-// the file exists (tokens were issued before, even if all are revoked since).
-func (s *Store) Bootstrap(name string) (string, error) {
+// Bootstrap creates the first token of a new data directory — a legal
+// officer named name — and returns its secret. A data directory is new
+// when its token file awaits its first token (see AwaitFirst), or when
+// there is no token file and the event log is empty (emptyLog). Otherwise
+// it returns "": tokens were issued before, even if all are revoked since,
+// or the file is missing beside a log that has events — lost or deleted,
+// not new, and an admin token minted then would hand the catalogue to
+// whoever can restart the server or read its output.
+func (s *Store) Bootstrap(name string, emptyLog bool) (string, error) {
 	var secret string
 	err := s.update(func(f *tokenFile) error {
-		if f != nil && f.Tokens != nil {
+		if !f.AwaitingFirst && (f.Tokens != nil || !emptyLog) {
 			return errUnchanged
 		}
 		var err error
@@ -151,6 +159,25 @@ func (s *Store) Bootstrap(name string) (string, error) {
 		return "", nil
 	}
 	return secret, err
+}
+
+// AwaitFirst marks a new data directory — one whose event log is still
+// empty — as awaiting its first token, if no token file exists: a command
+// that records the first events (catalogue demo, import) calls it, so that
+// the server's first start still creates the admin token, whereas a token
+// file missing beside a log that has events (lost, deleted) creates none.
+func (s *Store) AwaitFirst() error {
+	err := s.update(func(f *tokenFile) error {
+		if f.Tokens != nil {
+			return errUnchanged
+		}
+		f.AwaitingFirst = true
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
 }
 
 // Revoke revokes the active token with the given id or name.
@@ -169,6 +196,27 @@ func (s *Store) Revoke(idOrName string) (Token, error) {
 		return fmt.Errorf("%w: no active token has id or name %q", ErrNotFound, idOrName)
 	})
 	return revoked, err
+}
+
+// Secure makes the token file readable by its owner only, if it exists
+// and is not (a file restored from a backup or copied by hand): it is
+// always written so. It logs the change at WARN.
+func (s *Store) Secure() error {
+	fi, err := os.Stat(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(s.path, 0o600); err != nil {
+		return fmt.Errorf("token file %s is %v, not owner-only, and could not be changed: %w", s.path, fi.Mode().Perm(), err)
+	}
+	s.logger.Warn("token file was readable by others; made it owner-only", "path", s.path, "was", fi.Mode().Perm().String())
+	return nil
 }
 
 // List returns every token issued, revoked ones included, in order of issue.
@@ -396,6 +444,7 @@ func (s *Store) issue(f *tokenFile, spec Spec) (string, Token, error) {
 	}
 	t := Token{ID: id, Name: name, Role: spec.Role, Body: strings.TrimSpace(spec.Body), Hash: hash(secret), CreatedAt: s.now().UTC()}
 	f.Tokens = append(f.Tokens, t)
+	f.AwaitingFirst = false // tokens are issued: the first start creates none
 	return secret, t, nil
 }
 
