@@ -9,13 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
+
 	"github.com/catalogue/catalogue/graph/auth"
 )
 
 // TestCorruptTokenFile: while the token file cannot be read, a request
 // with a token is answered 503 UNAVAILABLE saying only that sign-in is
 // unavailable — not the server's path or the parse error — and the log
-// has the path and the error at ERROR, once; mended, sign-in works again.
+// has the path and the error at ERROR, once; a WebSocket signing in is
+// closed with 1013 (try again later); mended, sign-in works again.
 func TestCorruptTokenFile(t *testing.T) {
 	e := newEnv(t)
 	path := filepath.Join(e.dir, auth.FileName)
@@ -51,6 +54,12 @@ func TestCorruptTokenFile(t *testing.T) {
 		if strings.Contains(body, e.dir) || strings.Contains(body, auth.FileName) || strings.Contains(body, "invalid character") {
 			t.Fatalf("the answer tells the client about the server's file: %s", body)
 		}
+	}
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	ws := dialWS(t, srv, e.tokens[auditor])
+	if _, err := ws.next(); websocket.CloseStatus(err) != 1013 || strings.Contains(err.Error(), e.dir) {
+		t.Errorf("a WebSocket signing in: %v, want close 1013 (try again later) without the path", err)
 	}
 	logs := e.logs.String()
 	if n := strings.Count(logs, "level=ERROR"); n != 1 || !strings.Contains(logs, path) || !strings.Contains(logs, "invalid character") {

@@ -28,6 +28,14 @@ const (
 	wsCloseTryAgainLater = 1013
 )
 
+// wsCloseCode is the close code of a connection refused or ended for err.
+func wsCloseCode(err error) int {
+	if ae, ok := err.(*auth.Error); ok && ae.Code == auth.CodeUnavailable {
+		return wsCloseTryAgainLater
+	}
+	return wsCloseForbidden
+}
+
 // wsEnd is why the server ended one WebSocket connection.
 type wsEnd struct {
 	mu  sync.Mutex
@@ -94,10 +102,7 @@ func (c *wsConn) WriteClose(code int, message string) error {
 		why := c.end.why
 		c.end.mu.Unlock()
 		if why != nil {
-			code, message = wsCloseForbidden, why.Message
-			if why.Code == auth.CodeUnavailable {
-				code = wsCloseTryAgainLater
-			}
+			code, message = wsCloseCode(why), why.Message
 			if len(message) > 123 { // a close frame's reason is at most 123 bytes
 				message = message[:120] + "…"
 			}
