@@ -121,7 +121,7 @@ func (r *queryResolver) Catalogue(ctx context.Context, filter *model.CatalogueFi
 	}
 	q := catalogueQuery(filter, page(first, after))
 	q.Axes = r.axes(inForceOn, asOf)
-	return r.itemConnection(ctx, q, q.InForceOn)
+	return r.itemConnection(ctx, q, first, q.InForceOn)
 }
 
 // Item is the resolver for the item field.

@@ -1977,7 +1977,11 @@ enum BodyKind {
   TOWNSHIP
 }
 
-"How to ask for the next page of a connection."
+"""
+How to ask for the next page of a connection. Every paged field takes
+` + "`" + `first` + "`" + ` (default 50, at most 500) and ` + "`" + `after` + "`" + `; ` + "`" + `first: 0` + "`" + ` answers no nodes,
+with the connection's ` + "`" + `totalCount` + "`" + ` and whether nodes follow (` + "`" + `hasNextPage` + "`" + `).
+"""
 type PageInfo {
   "The cursor of the last node returned (null when none): pass it as ` + "`" + `after` + "`" + `."
   endCursor: String
