@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -51,5 +53,22 @@ func TestFirstZero(t *testing.T) {
 		map[string]any{"after": all.str("catalogue.pageInfo.endCursor")})
 	if res.get("catalogue.pageInfo.hasNextPage") != false || len(res.list("catalogue.nodes")) != 0 {
 		t.Errorf("first: 0 after the last node: %v", res.Data)
+	}
+}
+
+// TestPositionPastTheLogNamesItsArgument: a position past the log's end is
+// refused naming the argument that carried it: asOf or waitFor.
+func TestPositionPastTheLogNamesItsArgument(t *testing.T) {
+	e := newEnv(t)
+	e.fixture()
+	for _, arg := range []string{"asOf", "waitFor"} {
+		for _, field := range []string{"catalogue", "events", "delegations", "bodies", "editions"} {
+			sel := map[string]string{"catalogue": "{ totalCount }", "events": "{ asOf }", "delegations": "{ totalCount }", "bodies": "{ totalCount }", "editions": "{ name }"}[field]
+			q := fmt.Sprintf(`{ %s(%s: "999999") %s }`, field, arg, sel)
+			got := e.fails(auditor, q, nil, "BAD_USER_INPUT", "INVALID_INPUT")
+			if got.Extensions["field"] != arg || !strings.HasPrefix(got.Message, arg+": ") {
+				t.Errorf("%s: field %v, %q; want it to name %s", q, got.Extensions["field"], got.Message, arg)
+			}
+		}
 	}
 }

@@ -36,7 +36,7 @@ func (r *Resolver) body(ctx context.Context, code string, at projections.Axes) (
 // returns the axes that read exactly what it wrote: today, as of that
 // position. A retried mutation thus returns the same object as the first.
 func (r *Resolver) written(ctx context.Context, pos eventstore.Position) (projections.Axes, error) {
-	if err := r.await(ctx, &pos); err != nil {
+	if err := r.await(ctx, &pos, nil); err != nil {
 		return projections.Axes{}, err
 	}
 	return projections.Axes{InForceOn: r.today(), AsOf: pos}, nil
