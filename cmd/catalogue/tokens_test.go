@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
 	"github.com/stretchr/testify/require"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
@@ -82,4 +87,47 @@ func TestFirstTokenOnlyForANewDataDirectory(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("{not json"), 0o600))
 	_, _, _, err = startService(t, dir)
 	require.ErrorContains(t, err, path, "an unreadable token file stops the start, saying which")
+}
+
+// subscription is a live events subscription over graphql-transport-ws.
+type subscription struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+// subscribeEvents subscribes to the audit log of the server at base as the
+// holder of token.
+func subscribeEvents(t *testing.T, base, token string) *subscription {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/query",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.CloseNow() })
+	type msg struct {
+		ID      string `json:"id,omitempty"`
+		Type    string `json:"type"`
+		Payload any    `json:"payload,omitempty"`
+	}
+	require.NoError(t, wsjson.Write(ctx, conn, msg{Type: "connection_init", Payload: map[string]any{"Authorization": "Bearer " + token}}))
+	var ack struct{ Type string }
+	require.NoError(t, wsjson.Read(ctx, conn, &ack))
+	require.Equal(t, "connection_ack", ack.Type)
+	require.NoError(t, wsjson.Write(ctx, conn, msg{ID: "1", Type: "subscribe", Payload: map[string]any{"query": "subscription { events { type } }"}}))
+	return &subscription{t: t, conn: conn}
+}
+
+// closed reads until the server closes the connection (for at most 5 s)
+// and returns how long it took and why.
+func (s *subscription) closed() (time.Duration, error) {
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(s.t.Context(), 5*time.Second)
+	defer cancel()
+	for {
+		var m json.RawMessage
+		if err := wsjson.Read(ctx, s.conn, &m); err != nil {
+			return time.Since(began), err
+		}
+	}
 }
