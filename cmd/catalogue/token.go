@@ -20,7 +20,8 @@ const tokenUsage = `usage:
 
 A token's secret is printed once, when it is created; the data directory
 keeps only its hash. The name is recorded as the actor of every change made
-with the token. A running server sees new and revoked tokens at once.
+with the token. A running server sees new and revoked tokens at once, and
+closes the subscriptions of a revoked token within a second.
 `
 
 // tokenCmd issues, lists and revokes API tokens. It edits the token file of
