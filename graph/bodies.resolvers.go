@@ -33,7 +33,7 @@ func (r *bodyResolver) DelegatedItems(ctx context.Context, obj *model.Body, inFo
 		at.AsOf = *asOf
 	}
 	return r.delegationConnection(ctx, projections.DelegationQuery{Axes: at, Page: page(first, after),
-		Body: obj.Code, Mode: deref(mode), Statuses: statuses})
+		Body: obj.Code, Mode: deref(mode), Statuses: statuses}, first)
 }
 
 // Body is the resolver for the body field.
@@ -87,7 +87,8 @@ func (r *queryResolver) Bodies(ctx context.Context, kind *domain.BodyKind, paren
 		return nil, err
 	}
 	at := projections.Axes{InForceOn: q.InForceOn, AsOf: p.AsOf}
-	return &model.BodyConnection{Nodes: model.Bodies(p.Bodies, at), PageInfo: pageInfo(p.PageInfo), TotalCount: p.Total, AsOf: p.AsOf}, nil
+	bodies, info := firstRows(first, p.Bodies, p.PageInfo)
+	return &model.BodyConnection{Nodes: model.Bodies(bodies, at), PageInfo: pageInfo(info), TotalCount: p.Total, AsOf: p.AsOf}, nil
 }
 
 // Body returns generated.BodyResolver implementation.

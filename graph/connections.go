@@ -23,25 +23,29 @@ func catalogueQuery(f *model.CatalogueFilter, p projections.Page) projections.Ca
 	return q
 }
 
-// itemConnection reads a page of the catalogue; nested fields of its items
-// read on day at the position the page was read at.
-func (r *Resolver) itemConnection(ctx context.Context, q projections.CatalogueQuery, day domain.Date) (*model.ItemConnection, error) {
+// itemConnection reads a page of the catalogue (q.Page from page(first,
+// …)); nested fields of its items read on day at the position the page was
+// read at.
+func (r *Resolver) itemConnection(ctx context.Context, q projections.CatalogueQuery, first *int, day domain.Date) (*model.ItemConnection, error) {
 	p, err := r.read.Catalogue(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	at := projections.Axes{InForceOn: day, AsOf: p.AsOf}
-	return &model.ItemConnection{Nodes: model.Items(p.Items, at), PageInfo: pageInfo(p.PageInfo), TotalCount: p.Total, AsOf: p.AsOf}, nil
+	items, info := firstRows(first, p.Items, p.PageInfo)
+	return &model.ItemConnection{Nodes: model.Items(items, at), PageInfo: pageInfo(info), TotalCount: p.Total, AsOf: p.AsOf}, nil
 }
 
-// delegationConnection reads a page of delegations.
-func (r *Resolver) delegationConnection(ctx context.Context, q projections.DelegationQuery) (*model.DelegationConnection, error) {
+// delegationConnection reads a page of delegations (q.Page from
+// page(first, …)).
+func (r *Resolver) delegationConnection(ctx context.Context, q projections.DelegationQuery, first *int) (*model.DelegationConnection, error) {
 	p, err := r.read.Delegations(ctx, q)
 	if err != nil {
 		return nil, err
 	}
 	at := projections.Axes{InForceOn: q.InForceOn, AsOf: p.AsOf}
-	return &model.DelegationConnection{Nodes: model.Delegations(p.Delegations, at), PageInfo: pageInfo(p.PageInfo), TotalCount: p.Total, AsOf: p.AsOf}, nil
+	ds, info := firstRows(first, p.Delegations, p.PageInfo)
+	return &model.DelegationConnection{Nodes: model.Delegations(ds, at), PageInfo: pageInfo(info), TotalCount: p.Total, AsOf: p.AsOf}, nil
 }
 
 // pageInfo converts the read side's page info; an empty end cursor is null.

@@ -125,7 +125,7 @@ func (r *queryResolver) Delegations(ctx context.Context, filter *model.Delegatio
 	if filter != nil {
 		q.Body, q.From, q.ItemID, q.Mode, q.Statuses = deref(filter.To), deref(filter.From), deref(filter.ItemID), deref(filter.Mode), filter.Statuses
 	}
-	return r.delegationConnection(ctx, q)
+	return r.delegationConnection(ctx, q, first)
 }
 
 // Delegation returns generated.DelegationResolver implementation.

@@ -18,7 +18,7 @@ import (
 func (r *editionResolver) Items(ctx context.Context, obj *projections.Edition, filter *model.CatalogueFilter, first *int, after *string) (*model.ItemConnection, error) {
 	q := catalogueQuery(filter, page(first, after))
 	q.Edition = obj.Name
-	return r.itemConnection(ctx, q, obj.EffectiveFrom)
+	return r.itemConnection(ctx, q, first, obj.EffectiveFrom)
 }
 
 // Edition is the resolver for the edition field.

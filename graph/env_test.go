@@ -35,6 +35,8 @@ type env struct {
 	read    *projmemory.Store
 	proj    *projections.Projector
 	tokens  map[string]string // user → secret
+	store   *auth.Store       // the server's token store, in dir
+	dir     string
 	logs    *syncBuffer
 	stop    func()
 }
@@ -72,7 +74,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, events: evmemory.New(), read: projmemory.New(), tokens: map[string]string{}, logs: &syncBuffer{}}
 	e.proj = projections.New(e.events, e.read, projections.WithBatchDelay(time.Millisecond))
-	store := auth.Open(t.TempDir())
+	e.dir = t.TempDir()
+	logger := slog.New(slog.NewTextHandler(e.logs, nil))
+	store := auth.Open(e.dir, auth.WithLogger(logger))
+	e.store = store
 	for user, spec := range map[string]auth.Spec{
 		legal:   {Role: auth.LegalOfficer, Name: "法制科·张三"},
 		auditor: {Role: auth.Auditor, Name: "审计局·李四"},
@@ -91,7 +96,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	}
 	cfg := graph.Config{
 		Read: e.read, Feed: e.proj, Log: e.events, Tokens: store, AnonymousRead: true,
-		Logger: slog.New(slog.NewTextHandler(e.logs, nil)),
+		Logger: logger,
 		Now:    func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, graph.Zone) },
 	}
 	settings := envSettings{runProjector: true, ledgerOpts: []ledger.Option{ledger.WithJurisdiction(jurisdic)}}

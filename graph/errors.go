@@ -27,8 +27,12 @@ const (
 	CodeUnauthenticated = auth.CodeUnauthenticated
 	CodeInternal        = "INTERNAL"
 	// CodeUnavailable: the read models did not reach a waitFor position in
-	// time; retrying later succeeds.
-	CodeUnavailable = "UNAVAILABLE"
+	// time, or the server cannot sign anyone in (its token file is
+	// unreadable); retrying later succeeds.
+	CodeUnavailable = auth.CodeUnavailable
+	// CodeCancelled: the client abandoned the request (closed the
+	// connection or the subscription); no one reads the answer.
+	CodeCancelled = "CANCELLED"
 )
 
 // classCodes maps the domain's classes of refusal to API codes.
@@ -51,7 +55,8 @@ var requestCodes = map[string]bool{
 // presentError is the API's one error presenter: every error a client sees
 // passes here and leaves with an extensions.code. An error that is no
 // refusal the API knows is an internal error: logged with its detail, shown
-// only as "internal error".
+// only as "internal error" — unless the client abandoned the request, which
+// is logged at INFO and answered CANCELLED.
 func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	ext := map[string]any{}
@@ -93,8 +98,14 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		default:
 			ext["code"] = CodeBadUserInput
 		}
+	case errors.Is(ctx.Err(), context.Canceled):
+		// The client went away: whatever failed then failed for that (a
+		// wait or a read cut short) and is nothing for the operator to fix.
+		r.logger.InfoContext(ctx, "graphql: client went away", requestAttrs(ctx, err)...)
+		return &gqlerror.Error{Message: "the request was abandoned by the client", Path: gqlErr.Path, Locations: gqlErr.Locations,
+			Extensions: map[string]any{"code": CodeCancelled}}
 	default:
-		r.logInternal(ctx, err)
+		r.logger.ErrorContext(ctx, "graphql: internal error", requestAttrs(ctx, err)...)
 		return &gqlerror.Error{Message: "internal error", Path: gqlErr.Path, Locations: gqlErr.Locations,
 			Extensions: map[string]any{"code": CodeInternal}}
 	}
@@ -107,9 +118,9 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 	return gqlErr
 }
 
-// logInternal logs an internal error with what is needed to find it: the
-// operation, the field path and the principal.
-func (r *Resolver) logInternal(ctx context.Context, err error) {
+// requestAttrs are what a log line about a request's error needs to find
+// it: the error, the operation, the field path and the principal.
+func requestAttrs(ctx context.Context, err error) []any {
 	attrs := []any{"err", err}
 	if graphql.HasOperationContext(ctx) {
 		oc := graphql.GetOperationContext(ctx)
@@ -125,7 +136,7 @@ func (r *Resolver) logInternal(ctx context.Context, err error) {
 	if p := auth.FromContext(ctx); p != nil {
 		attrs = append(attrs, "actor", p.Name)
 	}
-	r.logger.ErrorContext(ctx, "graphql: internal error", attrs...)
+	return attrs
 }
 
 // recoverPanic turns a panic in a resolver into an internal error, with the

@@ -1,10 +1,15 @@
 package graph_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func equalJSON(a, b any) bool {
@@ -104,4 +109,33 @@ func TestRuleErrorCodes(t *testing.T) {
 		e.fails(anon, `{ catalogue(first: 501) { totalCount } }`, nil, "BAD_USER_INPUT", "INVALID_INPUT")
 		e.fails(anon, `{ catalogue(after: "bogus") { totalCount } }`, nil, "BAD_USER_INPUT", "INVALID_INPUT")
 	})
+}
+
+// TestClientWentAway: a request the client abandons (it closes the
+// connection while the server waits for the read models) is logged at
+// INFO as "client went away", not at ERROR as an internal error.
+func TestClientWentAway(t *testing.T) {
+	e := newEnv(t, projectorStopped)
+	res := e.ok(legal, `mutation($input: RegisterBodyInput!) { registerBody(input: $input) { position } }`,
+		input(map[string]any{"code": "370000", "name": "山东省", "kind": "PROVINCE"}))
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	body := fmt.Sprintf(`{"query":"{ catalogue(waitFor: \"%s\") { totalCount } }"}`, res.str("registerBody.position"))
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/query", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered %s before the client left", resp.Status)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(e.logs.String(), "client went away") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "level=INFO msg=\"graphql: client went away\"") || strings.Contains(logs, "level=ERROR") {
+		t.Errorf("want the abandoned request logged at INFO as the client going away, not at ERROR:\n%s", logs)
+	}
 }

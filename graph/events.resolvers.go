@@ -43,7 +43,8 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, a
 	if err != nil {
 		return nil, err
 	}
-	return &model.EventConnection{Nodes: p.Entries, PageInfo: pageInfo(p.PageInfo), AsOf: p.AsOf}, nil
+	entries, info := firstRows(first, p.Entries, p.PageInfo)
+	return &model.EventConnection{Nodes: entries, PageInfo: pageInfo(info), AsOf: p.AsOf}, nil
 }
 
 // Events is the resolver for the events field.

@@ -47,6 +47,7 @@ func NewHandler(cfg Config) http.Handler {
 		Complexity: complexity(),
 	}))
 	srv.AddTransport(transport.Websocket{
+		Implementation:        wsImplementation{},
 		InitFunc:              h.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
@@ -89,14 +90,20 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Authorization") != "" {
 		p, err := h.signIn(r.Header.Get("Authorization"))
 		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="catalogue"`)
-			h.fail(w, r, http.StatusUnauthorized, err)
+			status := http.StatusUnauthorized
+			if ae, ok := err.(*auth.Error); ok && ae.Code == auth.CodeUnavailable {
+				status = http.StatusServiceUnavailable
+				w.Header().Set("Retry-After", "30")
+			} else {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="catalogue"`)
+			}
+			h.fail(w, r, status, err)
 			return
 		}
 		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 	}
 	if r.Header.Get("Upgrade") != "" {
-		h.gql.ServeHTTP(w, r) // a WebSocket: long-lived, bounded by its own pings and read limit
+		h.gql.ServeHTTP(w, withWSEnd(r)) // a WebSocket: long-lived, bounded by its own pings and read limit
 		return
 	}
 	// A slow client must not hold the server: the request must arrive
@@ -180,6 +187,7 @@ func (h *httpHandler) signIn(header string) (*auth.Principal, error) {
 // websocketInit signs a WebSocket in with the Authorization of its
 // connection_init payload (browsers cannot set headers on a WebSocket); a
 // connection without one keeps what its upgrade request's header said.
+// A signed-in connection closes when its token stops signing in.
 func (h *httpHandler) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	header := payload.Authorization()
 	if header == "" {
@@ -187,14 +195,17 @@ func (h *httpHandler) websocketInit(ctx context.Context, payload transport.InitP
 			header, _ = headers["Authorization"].(string)
 		}
 	}
-	if header == "" {
-		return ctx, nil, nil
+	if header != "" {
+		p, err := h.signIn(header)
+		if err != nil {
+			return transport.WithWebsocketCloseCode(ctx, wsCloseCode(err)), nil, err
+		}
+		ctx = auth.WithPrincipal(ctx, p)
 	}
-	p, err := h.signIn(header)
-	if err != nil {
-		return transport.WithWebsocketCloseCode(ctx, 4403), nil, err
+	if p := auth.FromContext(ctx); p != nil {
+		ctx = h.closeOnRevocation(ctx, p)
 	}
-	return auth.WithPrincipal(ctx, p), nil, nil
+	return ctx, nil, nil
 }
 
 // fail answers a request refused before GraphQL execution, in the shape of

@@ -42,7 +42,18 @@ func (r *itemResolver) Delegations(ctx context.Context, obj *model.Item, statuse
 func (r *itemResolver) History(ctx context.Context, obj *model.Item) ([]projections.LogEntry, error) {
 	// The item's position is its stream's last event as read: the history
 	// up to it is exactly the stream the item was read from.
-	return r.read.ItemHistory(ctx, obj.ID, obj.Position)
+	all, err := r.read.ItemHistory(ctx, obj.ID, obj.Position)
+	if err != nil {
+		return nil, err
+	}
+	scope := auditScope(ctx)
+	seen := make([]projections.LogEntry, 0, len(all))
+	for i := range all {
+		if scope.Matches(&all[i]) {
+			seen = append(seen, all[i])
+		}
+	}
+	return seen, nil
 }
 
 // Item is the resolver for the item field.
@@ -110,7 +121,7 @@ func (r *queryResolver) Catalogue(ctx context.Context, filter *model.CatalogueFi
 	}
 	q := catalogueQuery(filter, page(first, after))
 	q.Axes = r.axes(inForceOn, asOf)
-	return r.itemConnection(ctx, q, q.InForceOn)
+	return r.itemConnection(ctx, q, first, q.InForceOn)
 }
 
 // Item is the resolver for the item field.

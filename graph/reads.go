@@ -36,7 +36,7 @@ func (r *Resolver) body(ctx context.Context, code string, at projections.Axes) (
 // returns the axes that read exactly what it wrote: today, as of that
 // position. A retried mutation thus returns the same object as the first.
 func (r *Resolver) written(ctx context.Context, pos eventstore.Position) (projections.Axes, error) {
-	if err := r.await(ctx, &pos); err != nil {
+	if err := r.await(ctx, &pos, nil); err != nil {
 		return projections.Axes{}, err
 	}
 	return projections.Axes{InForceOn: r.today(), AsOf: pos}, nil
@@ -87,9 +87,26 @@ func allPages[T any](ctx context.Context, fetch func(after string) ([]T, project
 	}
 }
 
-// page is the read side's page of first rows after a cursor.
+// page is the read side's page of first rows after a cursor. first: 0
+// asks for no rows — Relay's reading, and a cheap way to ask only for a
+// totalCount or whether rows follow — which the read side, where 0 means
+// the default size, cannot express: it is asked for one row, which
+// firstRows then drops.
 func page(first *int, after *string) projections.Page {
-	return projections.Page{First: deref(first), After: deref(after)}
+	p := projections.Page{First: deref(first), After: deref(after)}
+	if first != nil && *first == 0 {
+		p.First = 1
+	}
+	return p
+}
+
+// firstRows is what a connection shows of a page read with page(first,
+// …): for first: 0 no rows, and whether any follow.
+func firstRows[T any](first *int, rows []T, info projections.PageInfo) ([]T, projections.PageInfo) {
+	if first == nil || *first != 0 {
+		return rows, info
+	}
+	return rows[:0], projections.PageInfo{HasNextPage: len(rows) > 0}
 }
 
 // Loaders memoise the reads one operation repeats (an item or a body that

@@ -88,24 +88,25 @@ func (r *Resolver) axes(inForceOn *domain.Date, asOf *eventstore.Position) proje
 // WaitError reports that the read models did not reach a position within
 // the API's bound; the client may retry.
 type WaitError struct {
+	// Arg is the argument that asked for the position: waitFor or asOf.
+	Arg               string
 	Position, Reached eventstore.Position
 	Waited            time.Duration
 }
 
 func (e *WaitError) Error() string {
-	return fmt.Sprintf("waitFor: the read models reached position %d, not %d, within %s; retry shortly", e.Reached, e.Position, e.Waited)
+	return fmt.Sprintf("%s: the read models reached position %d, not %d, within %s; retry shortly", e.Arg, e.Reached, e.Position, e.Waited)
 }
 
-// await blocks until the read models include every position given (a
-// mutation's position passed as waitFor, or an asOf the client wants read
+// await blocks until the read models include the positions given (a
+// mutation's position passed as waitFor, and an asOf the client wants read
 // exactly), for at most Limits.WaitTimeout. A position the log never
-// reached is the client's mistake and is refused at once.
-func (r *Resolver) await(ctx context.Context, positions ...*eventstore.Position) error {
-	var target eventstore.Position
-	for _, p := range positions {
-		if p != nil {
-			target = max(target, *p)
-		}
+// reached is the client's mistake and is refused at once. Errors name the
+// argument that carried the position waited for (the later one).
+func (r *Resolver) await(ctx context.Context, waitFor, asOf *eventstore.Position) error {
+	target, arg := deref(waitFor), "waitFor"
+	if asOf != nil && *asOf > target {
+		target, arg = *asOf, "asOf"
 	}
 	if target == 0 || r.feed.Position() >= target {
 		return nil
@@ -115,13 +116,13 @@ func (r *Resolver) await(ctx context.Context, positions ...*eventstore.Position)
 		return err
 	}
 	if target > last {
-		return domain.Errorf(domain.CodeInvalid, "waitFor", "position %d has not been written: the log ends at %d", target, last)
+		return domain.Errorf(domain.CodeInvalid, arg, "position %d has not been written: the log ends at %d", target, last)
 	}
 	wctx, cancel := context.WithTimeout(ctx, r.limits.WaitTimeout)
 	defer cancel()
 	if err := r.feed.WaitFor(wctx, target); err != nil {
 		if ctx.Err() == nil && wctx.Err() != nil {
-			return &WaitError{Position: target, Reached: r.feed.Position(), Waited: r.limits.WaitTimeout}
+			return &WaitError{Arg: arg, Position: target, Reached: r.feed.Position(), Waited: r.limits.WaitTimeout}
 		}
 		return err
 	}
@@ -136,7 +137,7 @@ func (r *Resolver) caughtUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return r.await(ctx, &last)
+	return r.await(ctx, &last, nil)
 }
 
 // principal returns the signed-in principal. The @allow directive has

@@ -21,7 +21,7 @@ func (r *queryResolver) Me(ctx context.Context) (*auth.Principal, error) {
 
 // PositionAt is the resolver for the positionAt field.
 func (r *queryResolver) PositionAt(ctx context.Context, time time.Time, waitFor *eventstore.Position) (eventstore.Position, error) {
-	if err := r.await(ctx, waitFor); err != nil {
+	if err := r.await(ctx, waitFor, nil); err != nil {
 		return 0, err
 	}
 	return r.read.PositionAt(ctx, time)

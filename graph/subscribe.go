@@ -9,19 +9,35 @@ import (
 	"github.com/catalogue/catalogue/projections"
 )
 
-// auditQuery turns the schema's event filter into the read side's query. A
-// body officer reads only the events that concern its own body.
+// auditScope is the one rule for what of the audit trail a principal may
+// see, and every field that returns events (the events query and
+// subscription, an item's history) narrows what it reads by it: legal
+// officers and auditors see every event; a body officer sees only the
+// events that concern its own body (LogEntry.Bodies: its registration, the
+// delegations it made or received, their acceptance, withdrawal and end),
+// so neither another body's delegations nor their actors and data, nor an
+// item's listing and amendments, which concern no body. The scope is an
+// audit query whose filters every event shown must match.
+func auditScope(ctx context.Context) projections.AuditQuery {
+	if p := auth.FromContext(ctx); p.Is(auth.BodyOfficer) {
+		return projections.AuditQuery{Body: p.Body}
+	}
+	return projections.AuditQuery{}
+}
+
+// auditQuery turns the schema's event filter into the read side's query,
+// within the principal's audit scope.
 func auditQuery(ctx context.Context, f *model.EventFilter) (projections.AuditQuery, error) {
 	var q projections.AuditQuery
 	if f != nil {
 		q.RecordedFrom, q.RecordedBefore = deref(f.RecordedFrom), deref(f.RecordedBefore)
 		q.Actor, q.Types, q.ItemID, q.Body, q.Basis = deref(f.Actor), f.Types, deref(f.ItemID), deref(f.Body), deref(f.Basis)
 	}
-	if p := auth.FromContext(ctx); p.Is(auth.BodyOfficer) {
-		if q.Body != "" && q.Body != p.Body {
-			return q, auth.Forbidden("filter.body: a body officer of %s reads only the events that concern %s", p.Body, p.Body)
+	if scope := auditScope(ctx); scope.Body != "" {
+		if q.Body != "" && q.Body != scope.Body {
+			return q, auth.Forbidden("filter.body: a body officer of %s reads only the events that concern %s", scope.Body, scope.Body)
 		}
-		q.Body = p.Body
+		q.Body = scope.Body
 	}
 	return q, q.Validate()
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
@@ -187,8 +189,15 @@ func endToEnd(t *testing.T, kill bool, extra ...string) {
 			t.Errorf("answer %d changed across the restart:\nbefore %s\nafter  %s", i, before[i], after)
 		}
 	}
-	// Revoking from the command line takes effect on the running server.
+	// Revoking from the command line takes effect on the running server,
+	// on its open subscriptions too.
+	sub := subscribeEvents(t, srv.url, district)
 	runCLI(t, bin, "token", "revoke", "市南区审批局", "--data", data)
+	took, err := sub.closed()
+	t.Logf("the revoked token's subscription closed %v after catalogue token revoke returned", took.Round(time.Millisecond))
+	if websocket.CloseStatus(err) != 4403 || took > time.Second {
+		t.Errorf("the revoked token's subscription: %v after %v, want close 4403 within 1s", err, took)
+	}
 	if res := c.do(district, `{ me { name } }`, nil); res.code() != "UNAUTHENTICATED" {
 		t.Errorf("a revoked token still works: %+v", res)
 	}

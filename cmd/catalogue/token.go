@@ -20,7 +20,8 @@ const tokenUsage = `usage:
 
 A token's secret is printed once, when it is created; the data directory
 keeps only its hash. The name is recorded as the actor of every change made
-with the token. A running server sees new and revoked tokens at once.
+with the token. A running server sees new and revoked tokens at once, and
+closes the subscriptions of a revoked token within a second.
 `
 
 // tokenCmd issues, lists and revokes API tokens. It edits the token file of
@@ -109,6 +110,18 @@ func scope(t auth.Token) string {
 		return ""
 	}
 	return " of body " + t.Body
+}
+
+// awaitFirstToken marks a new data directory (its log still empty) as
+// awaiting its first token before a command records the first events in
+// it, so that serve's first start still creates the admin token: the log
+// will not be empty then.
+func awaitFirstToken(dd *app.DataDir) error {
+	last, err := dd.Events.LastPosition(context.Background())
+	if err != nil || last > 0 {
+		return err
+	}
+	return auth.Open(dd.Path).AwaitFirst()
 }
 
 // printFirstToken shows the token created on a data directory's first

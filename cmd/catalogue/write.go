@@ -85,6 +85,10 @@ func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.O
 	if err != nil {
 		return err
 	}
+	if err := awaitFirstToken(dd); err != nil {
+		dd.Close()
+		return err
+	}
 	ferr := f(ledger.New(dd.Events, opts...))
 	return errors.Join(ferr, dd.Close())
 }

@@ -92,10 +92,13 @@ func FromContext(ctx context.Context) *Principal {
 const (
 	CodeUnauthenticated = "UNAUTHENTICATED"
 	CodeForbidden       = "FORBIDDEN"
+	// CodeUnavailable: the server cannot sign anyone in right now (its
+	// token file is unreadable); retrying later may succeed.
+	CodeUnavailable = "UNAVAILABLE"
 )
 
-// Error is a refusal to sign in (UNAUTHENTICATED) or to let a principal do
-// something (FORBIDDEN).
+// Error is a refusal to sign in (UNAUTHENTICATED, or UNAVAILABLE when the
+// server cannot tell) or to let a principal do something (FORBIDDEN).
 type Error struct {
 	Code    string
 	Message string

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,21 +37,49 @@ func (t Token) Active() bool { return t.RevokedAt == nil }
 
 type tokenFile struct {
 	Tokens []Token `json:"tokens"`
+	// AwaitingFirst marks the token file of a new data directory, written
+	// by the first command that records events in it (see AwaitFirst).
+	AwaitingFirst bool `json:"awaitingFirstToken,omitempty"`
 }
 
 // Store is the token file of a data directory. Writers (the CLI, the first
 // start of the server) take an exclusive file lock and replace the file
 // atomically; a server re-reads it whenever it changed, so a token created
-// or revoked from the command line takes effect on the next request.
+// or revoked from the command line takes effect on the next request, and
+// on the connections that signed in with it within PollInterval (see Watch).
 type Store struct {
-	path string
-	lock string
-	now  func() time.Time
+	path   string
+	lock   string
+	now    func() time.Time
+	logger *slog.Logger
+	poll   time.Duration
 
 	mu     sync.RWMutex
 	stamp  stamp
 	byHash map[string]*Principal // active tokens only
+	byID   map[string]bool       // ids of the active tokens
+	// bad is the version of the file that could not be read, so that it is
+	// logged once and not re-read on every request; badMsg its error.
+	bad    *stamp
+	badMsg string
+
+	watchMu  sync.Mutex
+	watchers map[*watcher]struct{}
+	polling  bool // a goroutine polls for the watchers
 }
+
+// PollInterval is how often a store that has watchers (live connections
+// signed in with its tokens) looks at the token file: a revocation ends
+// those connections within this interval of the file's change.
+const PollInterval = 250 * time.Millisecond
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLogger makes the store log a token file it cannot read (with its
+// path and the error, at ERROR, once per version of the file), which it
+// tells clients only as "sign-in unavailable". The default discards.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.logger = l } }
 
 // stamp identifies a version of the file cheaply (one stat).
 type stamp struct {
@@ -61,9 +90,17 @@ type stamp struct {
 }
 
 // Open returns the token store of a data directory; the file need not exist.
-func Open(dataDir string) *Store {
-	return &Store{path: filepath.Join(dataDir, FileName), lock: filepath.Join(dataDir, "tokens.lock"), now: time.Now}
+func Open(dataDir string, opts ...Option) *Store {
+	s := &Store{path: filepath.Join(dataDir, FileName), lock: filepath.Join(dataDir, "tokens.lock"), now: time.Now,
+		logger: slog.New(slog.DiscardHandler), poll: PollInterval}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
+
+// Path is the token file's path, for messages to the operator.
+func (s *Store) Path() string { return s.path }
 
 // ErrNotFound is returned by Revoke for an unknown token.
 var ErrNotFound = errors.New("no such token")
@@ -100,13 +137,18 @@ func (s *Store) Create(spec Spec) (string, Token, error) {
 	return secret, tok, err
 }
 
-// Bootstrap creates the first token — a legal officer named name — if the
-// token file does not exist yet, and returns its secret; it returns "" when
-// the file exists (tokens were issued before, even if all are revoked since).
-func (s *Store) Bootstrap(name string) (string, error) {
+// Bootstrap creates the first token of a new data directory — a legal
+// officer named name — and returns its secret. A data directory is new
+// when its token file awaits its first token (see AwaitFirst), or when
+// there is no token file and the event log is empty (emptyLog). Otherwise
+// it returns "": tokens were issued before, even if all are revoked since,
+// or the file is missing beside a log that has events — lost or deleted,
+// not new, and an admin token minted then would hand the catalogue to
+// whoever can restart the server or read its output.
+func (s *Store) Bootstrap(name string, emptyLog bool) (string, error) {
 	var secret string
 	err := s.update(func(f *tokenFile) error {
-		if f != nil && f.Tokens != nil {
+		if !f.AwaitingFirst && (f.Tokens != nil || !emptyLog) {
 			return errUnchanged
 		}
 		var err error
@@ -117,6 +159,25 @@ func (s *Store) Bootstrap(name string) (string, error) {
 		return "", nil
 	}
 	return secret, err
+}
+
+// AwaitFirst marks a new data directory — one whose event log is still
+// empty — as awaiting its first token, if no token file exists: a command
+// that records the first events (catalogue demo, import) calls it, so that
+// the server's first start still creates the admin token, whereas a token
+// file missing beside a log that has events (lost, deleted) creates none.
+func (s *Store) AwaitFirst() error {
+	err := s.update(func(f *tokenFile) error {
+		if f.Tokens != nil {
+			return errUnchanged
+		}
+		f.AwaitingFirst = true
+		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	return err
 }
 
 // Revoke revokes the active token with the given id or name.
@@ -137,14 +198,36 @@ func (s *Store) Revoke(idOrName string) (Token, error) {
 	return revoked, err
 }
 
+// Secure makes the token file readable by its owner only, if it exists
+// and is not (a file restored from a backup or copied by hand): it is
+// always written so. It logs the change at WARN.
+func (s *Store) Secure() error {
+	fi, err := os.Stat(s.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(s.path, 0o600); err != nil {
+		return fmt.Errorf("token file %s is %v, not owner-only, and could not be changed: %w", s.path, fi.Mode().Perm(), err)
+	}
+	s.logger.Warn("token file was readable by others; made it owner-only", "path", s.path, "was", fi.Mode().Perm().String())
+	return nil
+}
+
 // List returns every token issued, revoked ones included, in order of issue.
 func (s *Store) List() ([]Token, error) {
 	f, _, err := s.read()
 	return f.Tokens, err
 }
 
-// Authenticate returns the principal a secret signs in, or an
-// UNAUTHENTICATED error.
+// Authenticate returns the principal a secret signs in, an UNAUTHENTICATED
+// error, or an UNAVAILABLE one when the token file cannot be read (the
+// detail, with the file's path, goes to the store's log, not to clients).
 func (s *Store) Authenticate(secret string) (*Principal, error) {
 	if err := s.refresh(); err != nil {
 		return nil, err
@@ -159,32 +242,65 @@ func (s *Store) Authenticate(secret string) (*Principal, error) {
 	return p, nil
 }
 
-// refresh re-reads the file if it changed since it was last read.
+// refresh re-reads the file if it changed since it was last read. A file
+// that cannot be read signs nobody in (UNAVAILABLE) until it is fixed:
+// serving on the last good version would keep a token the operator just
+// revoked by hand working.
 func (s *Store) refresh() error {
 	st, err := statFile(s.path)
 	if err != nil {
-		return err
+		return s.unreadable(nil, err)
 	}
 	s.mu.RLock()
 	same := st == s.stamp && s.byHash != nil
+	known := s.bad != nil && *s.bad == st
 	s.mu.RUnlock()
-	if same {
+	switch {
+	case same:
 		return nil
+	case known:
+		return errUnavailable
 	}
-	f, st, err := s.read()
+	f, read, err := s.read()
 	if err != nil {
-		return err
+		return s.unreadable(&st, err)
 	}
 	byHash := make(map[string]*Principal, len(f.Tokens))
+	byID := make(map[string]bool, len(f.Tokens))
 	for _, t := range f.Tokens {
 		if t.Active() {
 			byHash[t.Hash] = &Principal{Name: t.Name, Role: t.Role, Body: t.Body, TokenID: t.ID}
+			byID[t.ID] = true
 		}
 	}
 	s.mu.Lock()
-	s.stamp, s.byHash = st, byHash
+	recovered := s.bad != nil || s.badMsg != ""
+	s.stamp, s.byHash, s.byID, s.bad, s.badMsg = read, byHash, byID, nil, ""
 	s.mu.Unlock()
+	if recovered {
+		s.logger.Info("token file readable again: sign-in works", "path", s.path)
+	}
 	return nil
+}
+
+// errUnavailable is all a client learns of an unreadable token file: the
+// path and the error are for the operator's log.
+var errUnavailable = &Error{Code: CodeUnavailable,
+	Message: "sign-in is unavailable: the server cannot read its tokens; try again later, or tell the server's operator"}
+
+// unreadable records that the file (at version st, nil when it could not
+// even be stat'ed) cannot be read, logs it once per version and error, and
+// returns errUnavailable.
+func (s *Store) unreadable(st *stamp, err error) error {
+	s.mu.Lock()
+	fresh := s.badMsg != err.Error() || (st != nil && (s.bad == nil || *s.bad != *st))
+	s.bad, s.badMsg = st, err.Error()
+	s.mu.Unlock()
+	if fresh {
+		s.logger.Error("token file unreadable: sign-in is unavailable until it is fixed (catalogue token list shows what is wrong)",
+			"path", s.path, "err", err)
+	}
+	return errUnavailable
 }
 
 func statFile(path string) (stamp, error) {
@@ -328,6 +444,7 @@ func (s *Store) issue(f *tokenFile, spec Spec) (string, Token, error) {
 	}
 	t := Token{ID: id, Name: name, Role: spec.Role, Body: strings.TrimSpace(spec.Body), Hash: hash(secret), CreatedAt: s.now().UTC()}
 	f.Tokens = append(f.Tokens, t)
+	f.AwaitingFirst = false // tokens are issued: the first start creates none
 	return secret, t, nil
 }
 

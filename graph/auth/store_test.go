@@ -13,7 +13,7 @@ import (
 func TestBootstrapOnce(t *testing.T) {
 	dir := t.TempDir()
 	s := auth.Open(dir)
-	secret, err := s.Bootstrap("admin")
+	secret, err := s.Bootstrap("admin", true)
 	if err != nil || !strings.HasPrefix(secret, "cat_") {
 		t.Fatalf("first start: %q %v", secret, err)
 	}
@@ -21,7 +21,7 @@ func TestBootstrapOnce(t *testing.T) {
 	if err != nil || p.Role != auth.LegalOfficer || p.Actor() != "admin" {
 		t.Fatalf("%+v %v", p, err)
 	}
-	again, err := auth.Open(dir).Bootstrap("admin")
+	again, err := auth.Open(dir).Bootstrap("admin", true)
 	if err != nil || again != "" {
 		t.Fatalf("second start created a token: %q %v", again, err)
 	}
@@ -30,8 +30,49 @@ func TestBootstrapOnce(t *testing.T) {
 	if _, err := s.Revoke("admin"); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := auth.Open(dir).Bootstrap("admin"); again != "" {
+	if again, _ := auth.Open(dir).Bootstrap("admin", true); again != "" {
 		t.Fatal("a restart after revocation created a token")
+	}
+}
+
+// TestBootstrapOnlyForANewDataDirectory: a token file missing beside a log
+// that has events mints no admin token; one marked as awaiting its first
+// token (the first import into a new directory) does, once; a token issued
+// by hand ends the wait.
+func TestBootstrapOnlyForANewDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if secret, err := auth.Open(dir).Bootstrap("admin", false); err != nil || secret != "" {
+		t.Fatalf("missing file beside a log with events: %q %v", secret, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, auth.FileName)); !os.IsNotExist(err) {
+		t.Fatalf("a token file was written: %v", err)
+	}
+	if err := auth.Open(dir).AwaitFirst(); err != nil {
+		t.Fatal(err)
+	}
+	if secret, err := auth.Open(dir).Bootstrap("admin", false); err != nil || secret == "" {
+		t.Fatalf("awaiting its first token: %q %v", secret, err)
+	}
+	if secret, _ := auth.Open(dir).Bootstrap("admin", false); secret != "" {
+		t.Fatal("a second first token")
+	}
+	if err := auth.Open(dir).AwaitFirst(); err != nil {
+		t.Fatal(err)
+	}
+	if secret, _ := auth.Open(dir).Bootstrap("admin", true); secret != "" {
+		t.Fatal("AwaitFirst reopened a directory that has tokens")
+	}
+
+	other := t.TempDir()
+	s := auth.Open(other)
+	if err := s.AwaitFirst(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Create(auth.Spec{Role: auth.Auditor}); err != nil {
+		t.Fatal(err)
+	}
+	if secret, _ := s.Bootstrap("admin", false); secret != "" {
+		t.Fatal("a token issued by hand did not end the wait for the first")
 	}
 }
 

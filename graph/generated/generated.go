@@ -1771,7 +1771,10 @@ type Item {
   the date read; ` + "`" + `statuses` + "`" + ` filters them (default: all).
   """
   delegations(statuses: [DelegationStatus!]): [Delegation!]!
-  "Every event of the item's stream, in order (needs a token)."
+  """
+  Every event of the item's stream, in order (needs a token). A body officer
+  sees only the events that concern its body, as in the ` + "`" + `events` + "`" + ` query.
+  """
   history: [Event!]! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
 }
 
@@ -1974,7 +1977,11 @@ enum BodyKind {
   TOWNSHIP
 }
 
-"How to ask for the next page of a connection."
+"""
+How to ask for the next page of a connection. Every paged field takes
+` + "`" + `first` + "`" + ` (default 50, at most 500) and ` + "`" + `after` + "`" + `; ` + "`" + `first: 0` + "`" + ` answers no nodes,
+with the connection's ` + "`" + `totalCount` + "`" + ` and whether nodes follow (` + "`" + `hasNextPage` + "`" + `).
+"""
 type PageInfo {
   "The cursor of the last node returned (null when none): pass it as ` + "`" + `after` + "`" + `."
   endCursor: String

@@ -194,7 +194,9 @@ type ListItemInput struct {
 type Mutation struct {
 }
 
-// How to ask for the next page of a connection.
+// How to ask for the next page of a connection. Every paged field takes
+// `first` (default 50, at most 500) and `after`; `first: 0` answers no nodes,
+// with the connection's `totalCount` and whether nodes follow (`hasNextPage`).
 type PageInfo struct {
 	// The cursor of the last node returned (null when none): pass it as `after`.
 	EndCursor   *string `json:"endCursor,omitempty"`

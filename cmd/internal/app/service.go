@@ -106,9 +106,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			rm.Close()
 		}
 	}()
-	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Read, Role: cfg.Role, readModel: rm, Tokens: auth.Open(dd.Path)}
-	if s.FirstToken, err = s.Tokens.Bootstrap(FirstTokenName); err != nil {
-		return nil, fmt.Errorf("create the first token: %w", err)
+	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Read, Role: cfg.Role, readModel: rm, Tokens: auth.Open(dd.Path, auth.WithLogger(cfg.Logger))}
+	if err := s.openTokens(ctx); err != nil {
+		return nil, err
 	}
 	opts := []ledger.Option{}
 	if cfg.Jurisdiction != "" {
@@ -179,6 +179,30 @@ func (s *Service) URL() string { return "http://" + s.listener.Addr().String() }
 // FirstTokenName is the name (and so the recorded actor) of the token
 // created on first start.
 const FirstTokenName = "admin"
+
+// openTokens checks the token file and, on a new data directory, creates
+// the first legal-officer token (see auth.Store.Bootstrap). Beside a log
+// that has events, a missing token file mints none: the server starts with
+// no token signing in (anonymous reading still works, where allowed) and
+// says how to issue one. An unreadable token file stops the start.
+func (s *Service) openTokens(ctx context.Context) error {
+	last, err := s.Data.Events.LastPosition(ctx)
+	if err != nil {
+		return fmt.Errorf("read the event log's end: %w", err)
+	}
+	if s.FirstToken, err = s.Tokens.Bootstrap(FirstTokenName, last == 0); err != nil {
+		return fmt.Errorf("create the first token: %w (fix the token file, or move it away and issue tokens with catalogue token create)", err)
+	}
+	tokens, err := s.Tokens.List()
+	if err != nil {
+		return err
+	}
+	if tokens == nil {
+		s.log.Warn("no token file beside an event log that has events, so no token signs in (an admin token is created only for a new data directory); issue one with: catalogue token create --role legal_officer --name NAME --data "+s.Data.Path,
+			"path", s.Tokens.Path(), "position", last)
+	}
+	return s.Tokens.Secure()
+}
 
 // routes mounts the GraphQL endpoint at /query and GraphiQL, served from
 // the binary itself, at / and /graphiql/; a projector serves /healthz only.
