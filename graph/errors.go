@@ -46,6 +46,8 @@ var requestCodes = map[string]bool{
 	errcode.ValidationFailed:    true,
 	"COMPLEXITY_LIMIT_EXCEEDED": true,
 	codeDepthLimit:              true,
+	codeSelectionLimit:          true,
+	codeRepeatLimit:             true,
 }
 
 // presentError is the API's one error presenter: every error a client sees
