@@ -29,3 +29,21 @@ func TestDecodeErrorsDoNotEchoTheBody(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorMessagesAreShort: gqlparser quotes the name or token at fault,
+// which a client may make as long as the body limit allows; a message is
+// cut short rather than echo it.
+func TestErrorMessagesAreShort(t *testing.T) {
+	e := newEnv(t)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	long := strings.Repeat("x", 300<<10)
+	for _, query := range []string{"{ " + long + " }", "{ catalogue(" + long + ": 1) { totalCount } }", "query($" + long + ": Int) { __typename }", "{ catalogue " + long + " }"} {
+		body, _ := json.Marshal(map[string]any{"query": query})
+		_, _, answer := httpDo(t, post(t, srv.URL+"/query", "", "", string(body)))
+		msg, _ := json.Marshal(answer)
+		if firstCode(answer) != "BAD_USER_INPUT" || len(msg) > 1000 {
+			t.Errorf("%.40s…: %.300s (%d bytes)", query, msg, len(msg))
+		}
+	}
+}
