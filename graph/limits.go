@@ -35,7 +35,7 @@ type Limits struct {
 	// spread in place: its fields, fragments and argument values, summed
 	// over its operations and fragment definitions (default 10,000, what
 	// the token limit allows written out; GraphiQL's schema query expands
-	// to about 400). Checked before validation, whose work it bounds.
+	// to 433). Checked before validation, whose work it bounds.
 	MaxSelections int
 	// MaxRepeats bounds how often one response name may be asked for in
 	// one place of a query (default 20): validation compares such fields
