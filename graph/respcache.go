@@ -81,8 +81,8 @@ func newResponseCache(feed Feed, today func() domain.Date, maxTokens int, answer
 }
 
 // key returns the key of a request whose body has been read; ok is false
-// when the request cannot be normalised (it does not parse), and is then
-// not answered from the cache, nor kept.
+// when the request cannot be normalised (it does not parse) or is no query,
+// and is then not answered from the cache, nor kept.
 func (c *responseCache) key(r *http.Request, body []byte) (k responseKey, ok bool) {
 	k = responseKey{pos: c.feed.Position(), today: c.today(), method: r.Method, accept: r.Header.Get("Accept")}
 	if p := auth.FromContext(r.Context()); p != nil {
@@ -140,7 +140,8 @@ func getParams(rawQuery string) (*graphql.RawParams, bool) {
 	return p, true
 }
 
-// normalise returns the digest of a request's normalised form: its query
+// normalise returns the digest of a query's normalised form (false for a
+// request that does not parse or asks for no query): its query
 // parsed (with the token limit) and printed by gqlparser's formatter, its
 // operation name, and its variables and extensions as encoding/json writes
 // maps (keys sorted; numbers as sent, since they are decoded as
@@ -149,6 +150,9 @@ func normalise(p *graphql.RawParams, maxTokens int) (requestDigest, bool) {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, maxTokens)
 	if err != nil {
 		return requestDigest{}, false
+	}
+	if op := doc.Operations.ForName(p.OperationName); op == nil || op.Operation != ast.Query {
+		return requestDigest{}, false // a mutation or subscription: never kept
 	}
 	h := sha256.New()
 	formatter.NewFormatter(h, formatter.WithCompacted()).FormatQueryDocument(doc)
