@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,18 @@ func TestShapeLimits(t *testing.T) {
 			t.Logf("%d bytes refused in %s: %s", len(tc.query), took.Round(time.Microsecond), answer["errors"].([]any)[0].(map[string]any)["message"])
 		})
 	}
+
+	t.Run("over a WebSocket", func(t *testing.T) {
+		c := dialWS(t, srv, e.tokens[auditor])
+		c.expect("connection_ack")
+		fanOut := strings.Replace(hostile.FanOut(39), "query {", "subscription { events { type } ", 1)
+		fanOut = strings.ReplaceAll(fanOut, " on Query ", " on Subscription ")
+		c.send(wsMessage{ID: "1", Type: "subscribe", Payload: mustJSON(map[string]any{"query": fanOut})})
+		m, err := c.next()
+		if err != nil || !strings.Contains(string(m.Payload), "SELECTION_LIMIT_EXCEEDED") {
+			t.Errorf("%v %s %s", err, m.Type, m.Payload)
+		}
+	})
 
 	t.Run("GraphiQL's schema query", func(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"query": graphiQLQuery})
