@@ -70,9 +70,10 @@ func (c *bytesLRU[K, V]) Add(k K, v V, cost int64) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lru.Add(k, costed[V]{v, cost}) // replacing an entry evicts the old one first
+	c.lru.Remove(k) // simplelru replaces a value without telling: take its cost off first
+	c.lru.Add(k, costed[V]{v, cost})
 	c.used += cost
-	for c.used > c.limit {
+	for c.used > c.limit && c.lru.Len() > 0 {
 		c.lru.RemoveOldest()
 	}
 }
