@@ -121,6 +121,13 @@ func (h *hostileClient) battery(token string, fillers int) {
 		statuses[i] = "ACTIVE"
 	}
 	h.post("", "a list variable of 60,000", gql(`query($s: [DelegationStatus!]) { body(code: "370202") { delegatedItems(statuses: $s) { totalCount } } }`, map[string]any{"s": statuses}, ""), nil)
+	var uses strings.Builder
+	uses.WriteString("query($s: [DelegationStatus!]) {")
+	for i := range 1000 {
+		fmt.Fprintf(&uses, ` a%d: body(code: "370202") { ...D }`, i)
+	}
+	uses.WriteString(" }\nfragment D on Body { delegatedItems(statuses: $s, first: 1) { totalCount } }")
+	h.post("", "a list variable of 60,000 used 1,000 times", gql(uses.String(), map[string]any{"s": statuses}, ""), nil)
 	h.post("", "a 1 MiB malformed body", `{"query": "`+strings.Repeat("x", 1<<20-64)+`" `, wantNoEcho)
 	h.post("", "a 1 MiB field name", gql("{ "+strings.Repeat("x", 1<<20-64)+" }", nil, ""), wantShort)
 	h.post("", "a 1 MiB unterminated string", gql(`{ item(code: "`+strings.Repeat("x", 1<<20-64)+` }`, nil, ""), wantShort)
