@@ -104,7 +104,7 @@ func newBenchEnv(b *testing.B) (*benchEnv, error) {
 		AnonymousRead: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	mux := http.NewServeMux()
 	mux.Handle("/query", graph.NewHandler(cfg))
-	cfg.Limits.CacheSize = -1
+	cfg.Limits.CacheBytes = -1
 	mux.Handle("/query-uncached", graph.NewHandler(cfg))
 	mux.HandleFunc("/floor", e.serveFloor)
 	e.srv = httptest.NewServer(mux)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/projections"
@@ -20,11 +18,14 @@ import (
 // changes, are answered without walking thousands of delegations again.
 //
 // The cached pages are shared between requests and must not be modified.
+// Each cache is bounded by bytes (its share of Limits.CacheBytes), keys
+// included: a query's text filter or cursor is the client's, up to the
+// body limit.
 type readCache struct {
 	projections.Queries
 	feed        Feed
-	delegations *lru.Cache[delegationKey, projections.DelegationPage]
-	catalogue   *lru.Cache[projections.CatalogueQuery, projections.ItemPage]
+	delegations *bytesLRU[delegationKey, projections.DelegationPage]
+	catalogue   *bytesLRU[projections.CatalogueQuery, projections.ItemPage]
 }
 
 // delegationKey is a DelegationQuery made comparable.
@@ -36,13 +37,15 @@ type delegationKey struct {
 	statuses           string
 }
 
-func newReadCache(read projections.Queries, feed Feed, size int) projections.Queries {
-	if size <= 0 {
+// newReadCache wraps read with two caches of limit bytes each, or returns
+// read itself when limit is not positive.
+func newReadCache(read projections.Queries, feed Feed, limit int64) projections.Queries {
+	if limit <= 0 {
 		return read
 	}
-	d, _ := lru.New[delegationKey, projections.DelegationPage](size)
-	c, _ := lru.New[projections.CatalogueQuery, projections.ItemPage](size)
-	return &readCache{Queries: read, feed: feed, delegations: d, catalogue: c}
+	return &readCache{Queries: read, feed: feed,
+		delegations: newBytesLRU[delegationKey, projections.DelegationPage](limit, limit/16),
+		catalogue:   newBytesLRU[projections.CatalogueQuery, projections.ItemPage](limit, limit/16)}
 }
 
 // pin fixes a query's position to one the read models have reached, so that
@@ -90,13 +93,13 @@ func (c *readCache) Catalogue(ctx context.Context, q projections.CatalogueQuery)
 
 // cached returns the answer kept under key, or reads and keeps it; errors
 // are not kept.
-func cached[K comparable, V any](c *lru.Cache[K, V], key K, read func() (V, error)) (V, error) {
+func cached[K comparable, V any](c *bytesLRU[K, V], key K, read func() (V, error)) (V, error) {
 	if v, hit := c.Get(key); hit {
 		return v, nil
 	}
 	v, err := read()
 	if err == nil {
-		c.Add(key, v)
+		c.Add(key, v, sizeOf(key)+sizeOf(v)+entryOverhead)
 	}
 	return v, err
 }

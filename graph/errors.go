@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -50,6 +51,8 @@ var requestCodes = map[string]bool{
 	errcode.ValidationFailed:    true,
 	"COMPLEXITY_LIMIT_EXCEEDED": true,
 	codeDepthLimit:              true,
+	codeSelectionLimit:          true,
+	codeRepeatLimit:             true,
 }
 
 // presentError is the API's one error presenter: every error a client sees
@@ -115,7 +118,23 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		}
 	}
 	gqlErr.Extensions = ext
+	gqlErr.Message = shorten(gqlErr.Message)
 	return gqlErr
+}
+
+// maxMessage bounds an error message: gqlparser quotes the token or name
+// at fault, which a client may make a megabyte long.
+const maxMessage = 500
+
+func shorten(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
 
 // requestAttrs are what a log line about a request's error needs to find

@@ -15,9 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/generated"
@@ -37,9 +35,11 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Now = time.Now
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	r := &Resolver{ledger: cfg.Ledger, read: newReadCache(cfg.Read, cfg.Feed, cfg.Limits.CacheSize), feed: cfg.Feed, log: cfg.Log, logger: cfg.Logger, now: cfg.Now, limits: cfg.Limits}
-	h := &httpHandler{tokens: cfg.Tokens, limits: cfg.Limits, logger: cfg.Logger, anonymous: cfg.AnonymousRead,
-		cache: newResponseCache(cfg.Feed, r.today, cfg.Limits.CacheSize)}
+	l := cfg.Limits
+	r := &Resolver{ledger: cfg.Ledger, read: newReadCache(cfg.Read, cfg.Feed, l.cacheBytes(cacheSharePages)), feed: cfg.Feed, log: cfg.Log, logger: cfg.Logger, now: cfg.Now, limits: l}
+	h := &httpHandler{tokens: cfg.Tokens, limits: l, logger: cfg.Logger, anonymous: cfg.AnonymousRead,
+		cache: newResponseCache(cfg.Feed, r.today, l.MaxTokens, l.cacheBytes(cacheShareAnswers), l.cacheBytes(cacheShareRequests))}
+	documents := newDocumentCache(l.documentCacheBytes())
 
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{
 		Resolvers:  r,
@@ -60,8 +60,9 @@ func NewHandler(cfg Config) http.Handler {
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(postJSON{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(documents)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	srv.Use(shapeLimit{maxTokens: l.MaxTokens, maxSelections: l.MaxSelections, maxRepeats: l.MaxRepeats, parsed: documents})
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
@@ -155,7 +156,11 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.execute(w, r)
 		return
 	}
-	key := h.cache.key(r, body)
+	key, ok := h.cache.key(r, body)
+	if !ok {
+		h.execute(w, r)
+		return
+	}
 	if h.cache.serve(w, key) {
 		return
 	}

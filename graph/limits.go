@@ -31,15 +31,58 @@ type Limits struct {
 	// the page size for list fields (default 50,000; a page of 500 items
 	// with 20 fields each costs 10,000).
 	MaxComplexity int
+	// MaxSelections bounds what a query expands to with its fragments
+	// spread in place: its fields, fragments and argument values, summed
+	// over its operations and fragment definitions (default 10,000, what
+	// the token limit allows written out; GraphiQL's schema query expands
+	// to 433). Checked before validation, whose work it bounds.
+	MaxSelections int
+	// MaxRepeats bounds how often one response name may be asked for in
+	// one place of a query (default 20): validation compares such fields
+	// pairwise.
+	MaxRepeats int
 	// WaitTimeout bounds how long a query waits for the read models to
 	// reach its waitFor position (default 5s).
 	WaitTimeout time.Duration
 	// ReadTimeout bounds receiving a request, RequestTimeout executing it
 	// and WriteTimeout sending the answer (defaults 10s, 30s, 30s).
 	ReadTimeout, RequestTimeout, WriteTimeout time.Duration
-	// CacheSize is how many catalogue and delegation pages are kept by the
-	// position they were read at (default 4096; negative turns it off).
-	CacheSize int
+	// CacheBytes bounds the memory of the caches kept between requests
+	// (default 64 MiB): half for whole answers by position, three eighths
+	// for catalogue and delegation pages by position, one sixteenth for
+	// parsed queries and one for the map from requests as sent to their
+	// normalised form. Negative turns the answer and page caches off
+	// (parsed queries are then kept in a sixteenth of the default).
+	CacheBytes int64
+}
+
+// The shares of Limits.CacheBytes, in sixteenths.
+const (
+	cacheShareAnswers   = 8
+	cacheSharePages     = 3 // each of the two page caches
+	cacheShareDocuments = 1
+	cacheShareRequests  = 1
+)
+
+const defaultCacheBytes = 64 << 20
+
+// cacheBytes returns the share of the cache budget, in sixteenths, of one
+// cache; 0 when the caches are off.
+func (l Limits) cacheBytes(sixteenths int64) int64 {
+	if l.CacheBytes < 0 {
+		return 0
+	}
+	return l.CacheBytes * sixteenths / 16
+}
+
+// documentCacheBytes is the share of the cache budget for parsed queries,
+// which are kept even when the answer caches are off: parsing is no answer
+// that could grow stale.
+func (l Limits) documentCacheBytes() int64 {
+	if l.CacheBytes < 0 {
+		return defaultCacheBytes * cacheShareDocuments / 16
+	}
+	return l.cacheBytes(cacheShareDocuments)
 }
 
 func (l Limits) withDefaults() Limits {
@@ -59,8 +102,10 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxTokens, 10_000)
 	set(&l.MaxDepth, 12)
 	set(&l.MaxComplexity, 50_000)
-	if l.CacheSize == 0 {
-		l.CacheSize = 4096
+	set(&l.MaxSelections, 10_000)
+	set(&l.MaxRepeats, 20)
+	if l.CacheBytes == 0 {
+		l.CacheBytes = defaultCacheBytes
 	}
 	setD(&l.WaitTimeout, 5*time.Second)
 	setD(&l.ReadTimeout, 10*time.Second)
@@ -134,7 +179,7 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	if oc.Operation == nil {
 		return nil
 	}
-	if n := depth(oc.Operation.SelectionSet, 0, d.max); n > d.max {
+	if n := (fragmentDepths{}).of(oc.Operation.SelectionSet); n > d.max {
 		err := gqlerror.Errorf("the query nests selections more than %d deep; ask for less at once", d.max)
 		errcode.Set(err, codeDepthLimit)
 		return err
@@ -142,33 +187,37 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 	return nil
 }
 
-// depth returns the nesting depth of a selection set, stopping as soon as
-// it passes limit (so a fragment cycle — refused by validation anyway —
-// cannot loop).
-func depth(set ast.SelectionSet, at, limit int) int {
-	if at > limit {
-		return at
-	}
-	deepest := at
+// fragmentDepths keeps the depth of each fragment's selections, measured
+// once: the depth of a selection set does not depend on where it is
+// spread, and a fragment spread twice by each of N others would otherwise
+// be walked 2^N times.
+type fragmentDepths map[string]int
+
+// of returns the nesting depth of a selection set. A spread of a fragment
+// still being measured (a cycle, refused before validation) counts 0.
+func (m fragmentDepths) of(set ast.SelectionSet) int {
+	deepest := 0
 	for _, sel := range set {
-		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Name == "__schema" || s.Name == "__type" {
 				continue
 			}
-			d = at + 1
-			if len(s.SelectionSet) > 0 {
-				d = depth(s.SelectionSet, at+1, limit)
-			}
+			deepest = max(deepest, 1+m.of(s.SelectionSet))
 		case *ast.InlineFragment:
-			d = depth(s.SelectionSet, at, limit)
+			deepest = max(deepest, m.of(s.SelectionSet))
 		case *ast.FragmentSpread:
-			if s.Definition != nil {
-				d = depth(s.Definition.SelectionSet, at, limit)
+			if s.Definition == nil {
+				continue
 			}
+			d, ok := m[s.Name]
+			if !ok {
+				m[s.Name] = 0
+				d = m.of(s.Definition.SelectionSet)
+				m[s.Name] = d
+			}
+			deepest = max(deepest, d)
 		}
-		deepest = max(deepest, d)
 	}
 	return deepest
 }

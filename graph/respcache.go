@@ -3,12 +3,18 @@ package graph
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
-	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -29,12 +35,24 @@ import (
 // whoever finds it under that key gets an answer at least as new as the
 // position they asked at — never an older one. Mutations, subscriptions
 // and answers with errors are never kept.
+//
+// Requests are keyed by their normalised form — the query as gqlgen's
+// formatter prints it, without comments or padding, with the operation
+// name and the variables and extensions as canonical JSON — digested, so
+// that white space, comments or key order in a request make no new entry
+// and a key is small whatever the request's size. Normalising parses the
+// query; the normalised key of a request as sent is kept in a second,
+// small cache, so that a request asked again is answered without parsing.
+// Both caches are bounded by bytes (Limits.CacheBytes).
 type responseCache struct {
-	feed  Feed
-	today func() domain.Date
-	max   int // bytes of the largest answer kept
-	lru   *lru.Cache[responseKey, *cachedResponse]
+	feed      Feed
+	today     func() domain.Date
+	maxTokens int
+	answers   *bytesLRU[responseKey, *cachedResponse]
+	requests  *bytesLRU[string, requestDigest] // a request as sent → its normalised digest
 }
+
+type requestDigest [sha256.Size]byte
 
 type responseKey struct {
 	pos       eventstore.Position
@@ -42,7 +60,7 @@ type responseKey struct {
 	principal string
 	method    string
 	accept    string
-	request   string // the POST body or the GET query string
+	request   requestDigest // of the normalised request
 }
 
 type cachedResponse struct {
@@ -50,26 +68,112 @@ type cachedResponse struct {
 	body        []byte
 }
 
-func newResponseCache(feed Feed, today func() domain.Date, size int) *responseCache {
-	if size <= 0 {
+// newResponseCache returns a cache of answers of at most answerBytes and
+// of normalised requests of at most requestBytes; nil when answerBytes is
+// not positive.
+func newResponseCache(feed Feed, today func() domain.Date, maxTokens int, answerBytes, requestBytes int64) *responseCache {
+	if answerBytes <= 0 {
 		return nil
 	}
-	c, _ := lru.New[responseKey, *cachedResponse](size)
-	return &responseCache{feed: feed, today: today, max: 1 << 20, lru: c}
+	return &responseCache{feed: feed, today: today, maxTokens: maxTokens,
+		answers:  newBytesLRU[responseKey, *cachedResponse](answerBytes, min(answerBytes/16, 1<<20)),
+		requests: newBytesLRU[string, requestDigest](requestBytes, requestBytes/64)}
 }
 
-// key returns the key of a request whose body has been read.
-func (c *responseCache) key(r *http.Request, body []byte) responseKey {
-	k := responseKey{pos: c.feed.Position(), today: c.today(), method: r.Method, accept: r.Header.Get("Accept")}
+// key returns the key of a request whose body has been read; ok is false
+// when the request cannot be normalised (it does not parse) or is no query,
+// and is then not answered from the cache, nor kept.
+func (c *responseCache) key(r *http.Request, body []byte) (k responseKey, ok bool) {
+	k = responseKey{pos: c.feed.Position(), today: c.today(), method: r.Method, accept: r.Header.Get("Accept")}
 	if p := auth.FromContext(r.Context()); p != nil {
 		k.principal = p.TokenID
 	}
-	if r.Method == http.MethodGet {
-		k.request = r.URL.RawQuery
-	} else {
-		k.request = string(body)
+	sent := r.Method + " " + r.URL.RawQuery
+	if r.Method == http.MethodPost {
+		sent = r.Method + " " + string(body)
 	}
-	return k
+	if k.request, ok = c.requests.Get(sent); ok {
+		return k, true
+	}
+	var params *graphql.RawParams
+	if r.Method == http.MethodPost {
+		params, ok = postParams(body)
+	} else {
+		params, ok = getParams(r.URL.RawQuery)
+	}
+	if !ok {
+		return k, false
+	}
+	if k.request, ok = normalise(params, c.maxTokens); ok {
+		c.requests.Add(sent, k.request, int64(len(sent)+len(k.request)+entryOverhead))
+	}
+	return k, ok
+}
+
+// postParams decodes a POST body as gqlgen's POST transport does.
+func postParams(body []byte) (*graphql.RawParams, bool) {
+	p := &graphql.RawParams{}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(p); err != nil {
+		return nil, false
+	}
+	return p, true
+}
+
+// getParams decodes a GET query string as gqlgen's GET transport does.
+func getParams(rawQuery string) (*graphql.RawParams, bool) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, false
+	}
+	p := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	for name, into := range map[string]*map[string]any{"variables": &p.Variables, "extensions": &p.Extensions} {
+		if v := q.Get(name); v != "" {
+			dec := json.NewDecoder(strings.NewReader(v))
+			dec.UseNumber()
+			if dec.Decode(into) != nil {
+				return nil, false
+			}
+		}
+	}
+	return p, true
+}
+
+// normalise returns the digest of a query's normalised form (false for a
+// request that does not parse or asks for no query): its query
+// parsed (with the token limit) and printed by gqlparser's formatter, its
+// operation name, and its variables and extensions as encoding/json writes
+// maps (keys sorted; numbers as sent, since they are decoded as
+// json.Number).
+func normalise(p *graphql.RawParams, maxTokens int) (requestDigest, bool) {
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: p.Query}, maxTokens)
+	if err != nil {
+		return requestDigest{}, false
+	}
+	if op := doc.Operations.ForName(p.OperationName); op == nil || op.Operation != ast.Query {
+		return requestDigest{}, false // a mutation or subscription: never kept
+	}
+	h := sha256.New()
+	formatter.NewFormatter(h, formatter.WithCompacted()).FormatQueryDocument(doc)
+	vars, err := json.Marshal(p.Variables)
+	if err != nil {
+		return requestDigest{}, false
+	}
+	ext, err := json.Marshal(p.Extensions)
+	if err != nil {
+		return requestDigest{}, false
+	}
+	for _, part := range [][]byte{[]byte(p.OperationName), vars, ext} {
+		// Each part with its length first: no two requests share a form.
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	var d requestDigest
+	h.Sum(d[:0])
+	return d, true
 }
 
 // serve answers from the cache and reports whether it did.
@@ -77,7 +181,7 @@ func (c *responseCache) serve(w http.ResponseWriter, k responseKey) bool {
 	if c == nil || k.pos == 0 {
 		return false
 	}
-	hit, ok := c.lru.Get(k)
+	hit, ok := c.answers.Get(k)
 	if !ok {
 		return false
 	}
@@ -89,10 +193,12 @@ func (c *responseCache) serve(w http.ResponseWriter, k responseKey) bool {
 // record keeps what w captured if the request was a query answered without
 // errors.
 func (c *responseCache) record(k responseKey, w *captureWriter, note *cacheNote) {
-	if c == nil || k.pos == 0 || !note.query.Load() || note.errors.Load() || w.status != http.StatusOK || w.body.Len() > c.max {
+	if c == nil || k.pos == 0 || !note.query.Load() || note.errors.Load() || w.status != http.StatusOK {
 		return
 	}
-	c.lru.Add(k, &cachedResponse{contentType: w.Header().Get("Content-Type"), body: bytes.Clone(w.body.Bytes())})
+	ct := w.Header().Get("Content-Type")
+	c.answers.Add(k, &cachedResponse{contentType: ct, body: bytes.Clone(w.body.Bytes())},
+		int64(w.body.Len()+len(ct)+len(k.principal)+len(k.method)+len(k.accept)+entryOverhead))
 }
 
 // cacheNote is what execution tells the cache about a request: whether it

@@ -3,13 +3,17 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // postJSON is gqlgen's POST transport with a cheaper way of writing the
@@ -43,19 +47,49 @@ func (t postJSON) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphE
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(params); err != nil {
-		fallback()
+		// Answered here: gqlgen's transport would echo the whole body,
+		// up to the body limit, back in its message.
+		w.Header().Set("Content-Type", responseContentType(r))
+		w.WriteHeader(http.StatusBadRequest)
+		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("%s", decodeError(err))}))
 		return
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	rc, opErr := exec.CreateOperationContext(ctx, params)
+	contentType := responseContentType(r)
+	w.Header().Add("Content-Type", contentType)
 	if opErr != nil {
-		fallback()
+		// Answered as gqlgen's transport answers it, but here: it would
+		// decode, parse and validate the request a second time.
+		status := http.StatusOK
+		if errcode.GetErrorKind(opErr) == errcode.KindProtocol {
+			status = http.StatusUnprocessableEntity // 200 or 400 once requestErrors is done with it
+		}
+		w.WriteHeader(status)
+		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), opErr))
 		return
 	}
-	w.Header().Add("Content-Type", responseContentType(r))
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, responses(ctx))
+}
+
+// decodeError says in a line what is wrong with a request body that does
+// not decode, without quoting it.
+func decodeError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("the request body is not JSON (at byte %d: %s)", syntax.Offset, syntax)
+	case errors.As(err, &typ) && typ.Field != "":
+		return fmt.Sprintf("the request body's %q must not be a JSON %s", typ.Field, typ.Value)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("the request body must be a JSON object, not a JSON %s", typ.Value)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the request body ends before its JSON does"
+	}
+	return "the request body is not a GraphQL request in JSON"
 }
 
 // responseContentType is the media type gqlgen's POST transport answers
