@@ -109,9 +109,9 @@ type writer struct {
 	// failure is the last error of a transaction that failed through no
 	// fault of its callers (an I/O error, a full disk), nil once one
 	// commits again: what WriteErr reports.
-	failure atomic.Pointer[error]
-	versions                         map[string]uint64   // committed stream versions, loaded lazily
-	batch                            []*appendReq
+	failure  atomic.Pointer[error]
+	versions map[string]uint64 // committed stream versions, loaded lazily
+	batch    []*appendReq
 	// stats counts committed transactions and the appends they carried,
 	// so tests and benchmarks can see the group commit at work. Read it
 	// only once the writer has stopped.
