@@ -266,7 +266,7 @@ func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...pro
 			for {
 				store, switched := l.generation()
 				if err := store.VerifyLog(ctx, events); err != nil {
-					if !errors.Is(err, ErrOtherLog) {
+					if !errors.Is(err, ErrOtherLog) && !errors.Is(err, ErrAheadOfLog) {
 						err = fmt.Errorf("%w: %w", ErrRetry, err) // the log or the server is away
 					}
 					return err
