@@ -142,6 +142,7 @@ func TestLargeLogCheckedInBackground(t *testing.T) {
 	require.ErrorIs(t, s.WriteErr(), ErrDamaged)
 	_, err = s.Append(context.Background(), "s", eventstore.Any(), newEvents(1))
 	require.ErrorIs(t, err, ErrDamaged)
+	require.ErrorIs(t, err, eventstore.ErrWriteRefused)
 }
 
 // The log's files are its owner's only, whether Open creates them or finds

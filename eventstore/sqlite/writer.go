@@ -76,7 +76,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, ErrReadOnly
 	}
 	if err := s.damage.Load(); err != nil {
-		return eventstore.AppendResult{}, *err
+		return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrWriteRefused, *err)
 	}
 	req := &appendReq{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan appendResp, 1)}
 	select {
