@@ -49,15 +49,19 @@ func (c *writeCheck) refusal(ctx context.Context, wait bool) error {
 	if c.live == nil {
 		return nil
 	}
-	if c.private && !c.projecting(ctx, wait) {
-		return fmt.Errorf("%w: this process stands by: another process projects the read models %s from its own event log, so what this process's log took would never reach them; write through the process that projects",
-			eventstore.ErrWriteRefused, c.live.Name())
-	}
 	if err := c.verify(ctx); err != nil {
 		return fmt.Errorf("%w: %w", eventstore.ErrWriteRefused, err)
 	}
+	if c.private && !c.projecting(ctx, wait) {
+		return fmt.Errorf("%w: %w: another process projects the read models %s from its own event log, so what this process's log took would never reach them; write through the process that projects",
+			eventstore.ErrWriteRefused, errStandby, c.live.Name())
+	}
 	return nil
 }
+
+// errStandby is wrapped by the refusal of a process that stands by: its
+// normal state, not a fault.
+var errStandby = errors.New("this process stands by")
 
 func (c *writeCheck) projecting(ctx context.Context, wait bool) bool {
 	deadline := time.Now().Add(projectingWait)
@@ -123,7 +127,7 @@ func (s *Service) writable(ctx context.Context) (ok bool, why error, fault bool)
 		}
 	}
 	if err := s.writes.refusal(ctx, false); err != nil {
-		return false, err, !s.writes.private || s.writes.live.Projecting()
+		return false, err, !errors.Is(err, errStandby)
 	}
 	return true, nil, false
 }
