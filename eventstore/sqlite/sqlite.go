@@ -266,10 +266,12 @@ func (s *Store) startQuickCheck() error {
 		return nil
 	}
 	s.checks.Go(func() {
-		if err := quickCheck(ctx, s.readDB); err != nil && ctx.Err() == nil && !s.opts.AcceptDamaged {
-			err = corrupt(s.path, err)
-			s.damage.Store(&err)
-		}
+		lowPriority(func() {
+			if err := quickCheck(ctx, s.readDB); err != nil && ctx.Err() == nil && !s.opts.AcceptDamaged {
+				err = corrupt(s.path, err)
+				s.damage.Store(&err)
+			}
+		})
 	})
 	return nil
 }

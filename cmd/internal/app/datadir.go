@@ -54,6 +54,10 @@ func OpenDataDirEvents(ctx context.Context, path, events string, log *slog.Logge
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", lockPath, err)
 	}
+	if err := f.Chmod(0o600); err != nil { // a LOCK made before the directory was its owner's only
+		f.Close()
+		return nil, fmt.Errorf("restrict %s to its owner: %w", lockPath, err)
+	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(lockPath)
 		f.Close()
