@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -167,20 +168,14 @@ func (hf *headFile) close() error {
 	return hf.f.Close()
 }
 
+// syncDir makes a rename in the directory of path durable.
 func syncDir(path string) error {
-	d, err := os.Open(dirOf(path))
+	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, os.PathSeparator); i >= 0 {
-		return path[:max(i, 1)]
-	}
-	return "."
 }
 
 // damaged builds the error of a failed start-up check: what is wrong, then

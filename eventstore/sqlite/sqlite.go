@@ -239,7 +239,7 @@ func (s *Store) open() error {
 // probeDir checks that the log's directory can be written: SQLite creates
 // the -wal and -shm files beside the log, and Open the head file.
 func probeDir(path string) error {
-	f, err := os.CreateTemp(dirOf(path), ".write-probe-*")
+	f, err := os.CreateTemp(filepath.Dir(path), ".write-probe-*")
 	if err != nil {
 		return fmt.Errorf("the directory of the log cannot be written: %w", err)
 	}

@@ -38,7 +38,7 @@ func (s *Store) VerifyLog(ctx context.Context, events eventstore.Store) error {
 		return fmt.Errorf("postgres: verify the event log of schema %s: %w", s.schema, err)
 	}
 	if cp > last {
-		return fmt.Errorf("postgres: schema %s: %w: the read models have reached position %d, the log ends at %d (has the log lost events — a deleted events.db-wal, a restored older backup? Restore the log; or, if this log is the one to keep, catalogue rebuild builds the read models from it)",
+		return fmt.Errorf("postgres: schema %s: %w: the read models have reached position %d, the log ends at %d: the log has lost events (a deleted events.db-wal, an older backup) or is another event log. Restore the log the read models were built from; or, to keep this log, build the read models from it with catalogue rebuild",
 			s.schema, ErrAheadOfLog, cp, last)
 	}
 	var at int64

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/projections/postgres"
@@ -19,8 +18,10 @@ import (
 //     directory, another EventStoreDB, a log restored from a backup — which
 //     VerifyLog finds once the two have diverged, or
 //   - the log is this process's own (SQLite in its data directory) and
-//     another process projects: that one projects its own log, never this
-//     one.
+//     another process projects (holds the projector lock): that one
+//     projects its own log, never this one. While nobody holds the lock
+//     (PostgreSQL restarts, or a projector died and this process is about
+//     to take over) writes go on: this process's projector will take them.
 //
 // The check runs before every append and again whenever the read models
 // move (VerifyLog is remembered for the generation and position it saw).
@@ -37,22 +38,16 @@ type writeCheck struct {
 	verdict error               // and what it found
 }
 
-// projectingWait is how long a write on a private log waits for this
-// process's projector to take the read models' lock: just after start it
-// may not hold it yet.
-var projectingWait = 2 * time.Second
-
 // refusal returns why a write must be refused now (wrapping
-// eventstore.ErrWriteRefused), or nil. With wait, a private log's write
-// waits up to projectingWait for the projector to take the lock.
-func (c *writeCheck) refusal(ctx context.Context, wait bool) error {
+// eventstore.ErrWriteRefused), or nil.
+func (c *writeCheck) refusal(ctx context.Context) error {
 	if c.live == nil {
 		return nil
 	}
 	if err := c.verify(ctx); err != nil {
 		return fmt.Errorf("%w: %w", eventstore.ErrWriteRefused, err)
 	}
-	if c.private && !c.projecting(ctx, wait) {
+	if c.private && c.otherProjects(ctx) {
 		return fmt.Errorf("%w: %w: another process projects the read models %s from its own event log, so what this process's log took would never reach them; write through the process that projects",
 			eventstore.ErrWriteRefused, errStandby, c.live.Name())
 	}
@@ -63,19 +58,12 @@ func (c *writeCheck) refusal(ctx context.Context, wait bool) error {
 // normal state, not a fault.
 var errStandby = errors.New("this process stands by")
 
-func (c *writeCheck) projecting(ctx context.Context, wait bool) bool {
-	deadline := time.Now().Add(projectingWait)
-	for !c.live.Projecting() {
-		if !wait || time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return true
+// otherProjects reports whether another process holds the projector
+// lock; when PostgreSQL cannot be asked, nobody can take the lock from
+// this process meanwhile, so no.
+func (c *writeCheck) otherProjects(ctx context.Context) bool {
+	other, err := c.live.OtherProjects(ctx)
+	return err == nil && other
 }
 
 // verify runs VerifyLog when the read models have moved since it last
@@ -107,7 +95,7 @@ type gatedLog struct {
 }
 
 func (g gatedLog) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
-	if err := g.check.refusal(ctx, true); err != nil {
+	if err := g.check.refusal(ctx); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	return g.Store.Append(ctx, stream, expected, events)
@@ -126,7 +114,7 @@ func (s *Service) writable(ctx context.Context) (ok bool, why error, fault bool)
 			return false, err, true
 		}
 	}
-	if err := s.writes.refusal(ctx, false); err != nil {
+	if err := s.writes.refusal(ctx); err != nil {
 		return false, err, !errors.Is(err, errStandby)
 	}
 	return true, nil, false
