@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/projections/postgres"
@@ -20,8 +21,8 @@ import (
 //   - the log is this process's own (SQLite in its data directory) and
 //     another process projects (holds the projector lock): that one
 //     projects its own log, never this one. While nobody holds the lock
-//     (PostgreSQL restarts, or a projector died and this process is about
-//     to take over) writes go on: this process's projector will take them.
+//     (a projector died and this process is about to take over) writes go
+//     on: this process's projector will take them.
 //
 // The check runs before every append and again whenever the read models
 // move (VerifyLog is remembered for the generation and position it saw).
@@ -31,6 +32,8 @@ type writeCheck struct {
 	// private: the log is this process's alone (SQLite), so only this
 	// process's projector can bring its events to the read models.
 	private bool
+
+	lastOther atomic.Bool // what otherProjects last learnt
 
 	mu      sync.Mutex
 	checked *postgres.Store     // the generation VerifyLog last ran on
@@ -59,11 +62,17 @@ func (c *writeCheck) refusal(ctx context.Context) error {
 var errStandby = errors.New("this process stands by")
 
 // otherProjects reports whether another process holds the projector
-// lock; when PostgreSQL cannot be asked, nobody can take the lock from
-// this process meanwhile, so no.
+// lock. When PostgreSQL cannot be asked (it restarts), the last answer
+// stands: the process that projected before the outage keeps taking
+// writes, which its projector brings over once the server is back, and a
+// standby keeps refusing them.
 func (c *writeCheck) otherProjects(ctx context.Context) bool {
 	other, err := c.live.OtherProjects(ctx)
-	return err == nil && other
+	if err != nil {
+		return c.lastOther.Load()
+	}
+	c.lastOther.Store(other)
+	return other
 }
 
 // verify runs VerifyLog when the read models have moved since it last
