@@ -188,6 +188,13 @@ var ErrWrongExpectedRevision = errors.New("wrong expected revision")
 // ErrClosed is returned by every call on a closed store.
 var ErrClosed = errors.New("event store closed")
 
+// ErrWriteRefused is wrapped by the error of an append that was refused
+// before anything was written because the log must not be written now:
+// it failed a check (damaged pages), or it is not the log the read models
+// are built from, so what it took would never be seen. The error says
+// why, for the operator; a client is told to retry later or elsewhere.
+var ErrWriteRefused = errors.New("writes are refused")
+
 // ConflictError carries what the writer expected and what the stream held.
 type ConflictError struct {
 	Stream   string

@@ -12,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/ledger"
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/model"
@@ -28,8 +29,9 @@ const (
 	CodeUnauthenticated = auth.CodeUnauthenticated
 	CodeInternal        = "INTERNAL"
 	// CodeUnavailable: the read models did not reach a waitFor position in
-	// time, or the server cannot sign anyone in (its token file is
-	// unreadable); retrying later succeeds.
+	// time, the server cannot sign anyone in (its token file is unreadable),
+	// or it refuses writes now (extensions.reason WRITES_REFUSED); retrying
+	// later, or elsewhere, succeeds.
 	CodeUnavailable = auth.CodeUnavailable
 	// CodeCancelled: the client abandoned the request (closed the
 	// connection or the subscription); no one reads the answer.
@@ -89,6 +91,12 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		ext["code"] = CodeBadUserInput
 	case errors.As(err, &wait):
 		ext["code"], ext["position"], ext["reached"] = CodeUnavailable, fmt.Sprint(wait.Position), fmt.Sprint(wait.Reached)
+	case errors.Is(err, eventstore.ErrWriteRefused):
+		// Why is the operator's business (it names files and schemas):
+		// logged, while the client learns only that writing here fails.
+		r.logger.WarnContext(ctx, "graphql: write refused", "err", err)
+		return &gqlerror.Error{Message: "writes are refused by this server now (see its /healthz); nothing was recorded", Path: gqlErr.Path,
+			Locations: gqlErr.Locations, Extensions: map[string]any{"code": CodeUnavailable, "reason": "WRITES_REFUSED"}}
 	case gqlErr.Err == nil || errors.As(gqlErr.Err, new(*gqlerror.Error)):
 		// gqlgen's own errors about the request: keep their message.
 		code, _ := gqlErr.Extensions["code"].(string)

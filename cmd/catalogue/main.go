@@ -24,7 +24,7 @@ const usage = `catalogue — the administrative-licensing item catalogue (行政
 
 Usage:
   catalogue serve   [--data DIR] [--addr HOST:PORT] [--jurisdiction CODE] [--events esdb://…] [--readmodel postgres://…]
-                    [--role all|api|projector] [--migrate=false] [--anonymous-read=false]
+                    [--role all|api|projector] [--migrate=false] [--anonymous-read=false] [--accept-damaged-log]
   catalogue migrate --readmodel postgres://…[?schema=NAME]            (apply the read-model schema migrations)
   catalogue rebuild --readmodel postgres://… [--data DIR | --events esdb://…] [--grace 10s]
                                                 (a new generation of the read models while the old one serves)

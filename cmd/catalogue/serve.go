@@ -21,6 +21,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	readModel := fs.String("readmodel", os.Getenv("CATALOGUE_READMODEL"), "read models: empty for in memory, or postgres://user@host/db?schema=catalogue (PostgreSQL)")
 	role := fs.String("role", "all", "all: serve the API and project; api: serve the API from read models another process projects; projector: project only (HTTP serves /healthz)")
 	migrate := fs.Bool("migrate", true, "apply the PostgreSQL read models' migrations on start (false: require catalogue migrate to have run)")
+	acceptDamaged := fs.Bool("accept-damaged-log", false, "open a SQLite log that fails the start-up checks (lost commits, damaged pages), once you have looked at what the refusal said")
 	if pos, err := parse(fs, args); err != nil || len(pos) > 0 {
 		return errUsage
 	}
@@ -31,7 +32,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	began := time.Now()
 	svc, err := app.Start(ctx, app.Config{DataDir: *data, Addr: *addr, Jurisdiction: *jurisdiction, Logger: logger, Progress: stderr,
-		NoAnonymousRead: !*anonymous, Events: *events, ReadModel: *readModel, Role: r, NoMigrate: !*migrate})
+		NoAnonymousRead: !*anonymous, Events: *events, ReadModel: *readModel, Role: r, NoMigrate: !*migrate,
+		AcceptDamagedLog: *acceptDamaged})
 	if err != nil {
 		return err
 	}

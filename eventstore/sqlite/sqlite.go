@@ -62,6 +62,8 @@ const busyTimeoutMS = 5000
 // concurrent use.
 type Store struct {
 	path string
+	opts Options
+	head *headFile // the head recorded beside the log (see head)
 
 	// Write side: one connection, used only by the writer goroutine once
 	// Open has returned.
@@ -81,19 +83,38 @@ type Store struct {
 	closed     atomic.Bool
 	closing    chan struct{} // closed by Close: stop accepting, wake subscribers
 	writerDone chan struct{}
+
+	// damage is what the background quick_check of a large log found
+	// (QuickCheckAtOpenMax): once set, Append refuses.
+	damage    atomic.Pointer[error]
+	stopCheck context.CancelFunc
+	checks    sync.WaitGroup
 }
 
 var _ eventstore.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the event store in the SQLite file at
-// path, creates or checks the schema and starts the writer.
+// path, creates or checks the schema, runs the start-up checks and starts
+// the writer: OpenWith with the default options.
 func Open(path string) (*Store, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith is Open with options. Before it returns, it checks that the
+// log can be written and that it holds the head recorded beside it (see
+// head); a log of up to QuickCheckAtOpenMax bytes is checked with PRAGMA
+// quick_check too, a larger one in the background. A failed check is an
+// error wrapping ErrDamaged, which says what is wrong and how to recover,
+// unless opt.AcceptDamaged. Its files are made readable by their owner
+// only.
+func OpenWith(path string, opt Options) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{
 		path:       abs,
+		opts:       opt,
 		reqs:       make(chan *appendReq),
 		changed:    make(chan struct{}),
 		closing:    make(chan struct{}),
@@ -164,9 +185,21 @@ func (s *Store) watch(last eventstore.Position, every time.Duration) {
 }
 
 func (s *Store) open() error {
+	h, found, err := readHead(s.path)
+	if err != nil {
+		return err
+	}
+	if err := checkFileBeforeOpen(s.path, h, found); err != nil && !s.opts.AcceptDamaged {
+		return err
+	}
+	if err := probeDir(s.path); err != nil {
+		return err
+	}
+	if err := ownerOnly(s.path); err != nil {
+		return fmt.Errorf("create the log, or restrict its files to their owner: %w", err)
+	}
 	// synchronous=FULL makes every commit fsync the WAL: Append returns
 	// only once its events would survive a power cut.
-	var err error
 	// _txlock=immediate makes database/sql transactions (the migration)
 	// take the write lock up front rather than fail to upgrade later.
 	s.writeDB, err = sql.Open("sqlite", dsn(s.path,
@@ -181,7 +214,89 @@ func (s *Store) open() error {
 	if s.w, err = newWriter(s.writeDB); err != nil {
 		return err
 	}
-	return s.openRead()
+	ctx := context.Background()
+	if err := probeWrite(ctx, s.w.conn); err != nil {
+		return fmt.Errorf("the log cannot be written (%w): check the owner and mode of %s and of its directory, and the free disk space", err, s.path)
+	}
+	if found && !s.opts.AcceptDamaged {
+		if err := checkHead(ctx, s.w.conn, s.path, s.w.lastPos, h); err != nil {
+			return err
+		}
+	}
+	if err := s.openRead(); err != nil {
+		return err
+	}
+	if err := s.startQuickCheck(); err != nil {
+		return err
+	}
+	if s.head, err = createHead(s.path, head{pos: s.w.lastPos, id: s.w.lastID}); err != nil {
+		return fmt.Errorf("record the log's head: %w", err)
+	}
+	s.w.head = s.head
+	return nil
+}
+
+// probeDir checks that the log's directory can be written: SQLite creates
+// the -wal and -shm files beside the log, and Open the head file.
+func probeDir(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".write-probe-*")
+	if err != nil {
+		return fmt.Errorf("the directory of the log cannot be written: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// startQuickCheck runs PRAGMA quick_check now on a log of up to
+// QuickCheckAtOpenMax bytes, and in the background on a larger one (see
+// QuickCheckAtOpenMax).
+func (s *Store) startQuickCheck() error {
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if st, err := os.Stat(s.path + suffix); err == nil {
+			size += st.Size()
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopCheck = cancel
+	if size <= QuickCheckAtOpenMax {
+		if err := quickCheck(ctx, s.readDB); err != nil && !s.opts.AcceptDamaged {
+			return corrupt(s.path, err)
+		}
+		return nil
+	}
+	s.checks.Go(func() {
+		lowPriority(func() {
+			if err := quickCheck(ctx, s.readDB); err != nil && ctx.Err() == nil && !s.opts.AcceptDamaged {
+				err = corrupt(s.path, err)
+				s.damage.Store(&err)
+			}
+		})
+	})
+	return nil
+}
+
+// WriteErr reports why appends fail now: damage the background check
+// found, or the error of the last transaction that failed through no
+// fault of its callers (an I/O error, a full disk) until one commits
+// again, or a failure to record the log's head. Nil when writes work, as
+// far as this process knows.
+func (s *Store) WriteErr() error {
+	if err := s.damage.Load(); err != nil {
+		return *err
+	}
+	if s.w == nil {
+		return ErrReadOnly
+	}
+	if err := s.w.failure.Load(); err != nil {
+		return *err
+	}
+	if s.head != nil {
+		if err := s.head.err.Load(); err != nil {
+			return *err
+		}
+	}
+	return nil
 }
 
 // openRead opens the read side: the connections of every query.
@@ -300,6 +415,10 @@ func (s *Store) Close() error {
 // closeDBs closes whatever open managed to open. database/sql waits for
 // queries in progress to finish.
 func (s *Store) closeDBs() error {
+	if s.stopCheck != nil {
+		s.stopCheck() // a background quick_check
+	}
+	s.checks.Wait()
 	var errs []error
 	for _, st := range []*sql.Stmt{s.readAll, s.readStream, s.lastPos} {
 		if st != nil {
@@ -312,6 +431,7 @@ func (s *Store) closeDBs() error {
 	if s.w != nil {
 		errs = append(errs, s.w.close())
 	}
+	errs = append(errs, s.head.close())
 	if s.writeDB != nil {
 		errs = append(errs, s.writeDB.Close())
 	}

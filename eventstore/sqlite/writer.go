@@ -75,6 +75,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if s.w == nil {
 		return eventstore.AppendResult{}, ErrReadOnly
 	}
+	if err := s.damage.Load(); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("%w: %w", eventstore.ErrWriteRefused, *err)
+	}
 	req := &appendReq{ctx: ctx, stream: stream, expected: expected, events: events, done: make(chan appendResp, 1)}
 	select {
 	case s.reqs <- req:
@@ -101,8 +104,14 @@ type writer struct {
 	conn                             *sql.Conn
 	insert, findID, version, idsFrom *sql.Stmt
 	lastPos                          eventstore.Position // committed
-	versions                         map[string]uint64   // committed stream versions, loaded lazily
-	batch                            []*appendReq
+	lastID                           uuid.UUID           // the id of the event at lastPos
+	head                             *headFile           // where each commit records lastPos and lastID; nil until Open has checked the log
+	// failure is the last error of a transaction that failed through no
+	// fault of its callers (an I/O error, a full disk), nil once one
+	// commits again: what WriteErr reports.
+	failure  atomic.Pointer[error]
+	versions map[string]uint64 // committed stream versions, loaded lazily
+	batch    []*appendReq
 	// stats counts committed transactions and the appends they carried,
 	// so tests and benchmarks can see the group commit at work. Read it
 	// only once the writer has stopped.
@@ -131,13 +140,28 @@ func newWriter(db *sql.DB) (*writer, error) {
 	w.version = prepare("version", `SELECT COALESCE(MAX(revision) + 1, 0) FROM events WHERE stream = ?`)
 	w.idsFrom = prepare("ids", `SELECT id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`)
 	if err == nil {
-		err = conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&w.lastPos)
+		err = w.loadLast(ctx)
 	}
 	if err != nil {
 		w.close()
 		return nil, err
 	}
 	return w, nil
+}
+
+// loadLast reads the last position and its event's id.
+func (w *writer) loadLast(ctx context.Context) error {
+	var id []byte
+	err := w.conn.QueryRowContext(ctx, `SELECT position, id FROM events ORDER BY position DESC LIMIT 1`).Scan(&w.lastPos, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		w.lastPos, w.lastID = 0, uuid.UUID{}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	w.lastID, err = uuid.FromBytes(id)
+	return err
 }
 
 func (w *writer) close() error {
@@ -183,6 +207,7 @@ func (w *writer) run(reqs <-chan *appendReq, closing <-chan struct{}, done chan<
 // batchState is what one transaction has written so far.
 type batchState struct {
 	pos      eventstore.Position
+	lastID   uuid.UUID         // the id of the event at pos
 	versions map[string]uint64 // stream versions as written in this transaction
 	appends  uint64            // appends written
 }
@@ -198,6 +223,7 @@ func (w *writer) commit(batch []*appendReq) bool {
 		}
 	}
 	failAll := func(err error) {
+		w.failure.Store(&err)
 		for i := range resps {
 			resps[i] = appendResp{err: err}
 		}
@@ -245,7 +271,11 @@ func (w *writer) commit(batch []*appendReq) bool {
 		w.forget()
 		return false
 	}
-	w.lastPos = st.pos
+	w.lastPos, w.lastID = st.pos, st.lastID
+	w.failure.Store(nil)
+	if w.head != nil {
+		w.head.record(head{pos: w.lastPos, id: w.lastID})
+	}
 	w.stats.txs++
 	w.stats.appends += st.appends
 	for stream, v := range st.versions {
@@ -259,11 +289,11 @@ func (w *writer) commit(batch []*appendReq) bool {
 // from the database on demand.
 func (w *writer) forget() {
 	w.versions = make(map[string]uint64)
-	var last eventstore.Position
-	// On failure keep the old value: were it stale, the next INSERT would
-	// fail on the primary key rather than write a wrong position.
-	if err := w.conn.QueryRowContext(context.Background(), `SELECT COALESCE(MAX(position), 0) FROM events`).Scan(&last); err == nil {
-		w.lastPos = last
+	// On failure keep the old values: were they stale, the next INSERT
+	// would fail on the primary key rather than write a wrong position.
+	pos, id := w.lastPos, w.lastID
+	if err := w.loadLast(context.Background()); err != nil {
+		w.lastPos, w.lastID = pos, id
 	}
 }
 
@@ -342,6 +372,7 @@ func (w *writer) apply(ctx context.Context, st *batchState, r *appendReq) (event
 		}
 	}
 	st.pos = pos
+	st.lastID = r.events[len(r.events)-1].ID
 	st.appends++
 	next := version + uint64(len(r.events))
 	st.versions[r.stream] = next

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,7 +38,31 @@ var ErrLockLost = errors.New("projector lock lost")
 // serialises writers on the checkpoint row, so even two writers during a
 // hand-over apply each event once (TestConcurrentWritersApplyOnce).
 func Exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(context.Context) error) error {
-	return exclusive(ctx, pool, schema, true, run)
+	return exclusive(ctx, pool, schema, true, nil, run)
+}
+
+// HeldByOther reports whether a session holds schema's projector lock
+// while this process's projector does not: then another process projects
+// (a caller that holds the lock knows it). It asks the server, so it fails
+// when the server cannot be reached.
+func HeldByOther(ctx context.Context, pool *pgxpool.Pool, schema string) (bool, error) {
+	return heldByOther(ctx, pool, schema, 0)
+}
+
+// heldByOther is HeldByOther for a process whose own lock session, if it
+// has one, is mine (a server process id, 0 for none): the lock it holds
+// is not another's.
+func heldByOther(ctx context.Context, pool *pgxpool.Pool, schema string, mine uint32) (bool, error) {
+	// A two-key advisory lock shows its keys in classid and objid.
+	var held bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid = $1 AND objid = hashtext($2)::oid AND objsubid = 2 AND pid <> $3)`,
+		projectorLock, schema, int64(mine)).Scan(&held)
+	if err != nil {
+		return false, fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
+	}
+	return held, nil
 }
 
 // ErrBusy is returned by TryExclusive when another session holds the lock.
@@ -46,16 +71,24 @@ var ErrBusy = errors.New("held by another process")
 // TryExclusive is Exclusive without the wait: when another process holds
 // the lock it returns an error wrapping ErrBusy at once.
 func TryExclusive(ctx context.Context, pool *pgxpool.Pool, schema string, run func(context.Context) error) error {
-	return exclusive(ctx, pool, schema, false, run)
+	return exclusive(ctx, pool, schema, false, nil, run)
 }
 
-func exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, wait bool, run func(context.Context) error) error {
+// exclusive is Exclusive (wait) or TryExclusive. With session, it keeps
+// there the process id of the server session that takes (or holds) the
+// lock, 0 when it has none, so that HeldByOther can tell this process's
+// session from another's.
+func exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, wait bool, session *atomic.Uint32, run func(context.Context) error) error {
 	if err := validSchema(schema); err != nil {
 		return err
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: projector lock on %s: %w", schema, translate(err))
+	}
+	if session != nil {
+		session.Store(conn.Conn().PgConn().PID())
+		defer session.Store(0)
 	}
 	// pg_advisory_lock waits on the server; cancelling ctx ends the wait
 	// here (pgx's deadline breaks the read and the connection is closed

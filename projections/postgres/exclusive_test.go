@@ -61,3 +61,36 @@ func TestExclusiveHandOver(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// HeldByOther tells a process that does not project whether another one
+// does: whether anyone holds the projector lock.
+func TestHeldByOther(t *testing.T) {
+	p := needPostgres(t)
+	schema := newSchema(t)
+	held, err := postgres.HeldByOther(ctx, p, schema)
+	require.NoError(t, err)
+	require.False(t, held)
+
+	ctx, cancel := context.WithCancel(ctx)
+	entered, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- postgres.Exclusive(ctx, p, schema, func(run context.Context) error {
+			close(entered)
+			<-run.Done()
+			return nil
+		})
+	}()
+	<-entered
+	held, err = postgres.HeldByOther(ctx, p, schema)
+	require.NoError(t, err)
+	require.True(t, held)
+	held, err = postgres.HeldByOther(ctx, p, schema+"_other")
+	require.NoError(t, err)
+	require.False(t, held, "another read model's lock")
+
+	cancel()
+	require.NoError(t, <-done)
+	held, err = postgres.HeldByOther(context.Background(), p, schema)
+	require.NoError(t, err)
+	require.False(t, held)
+}

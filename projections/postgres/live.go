@@ -45,6 +45,7 @@ type Live struct {
 	err      error                 // the last failure to follow, nil once it works again
 
 	projecting atomic.Bool
+	lockPID    atomic.Uint32 // the server session of this process's projector lock, 0 for none
 	stop       context.CancelFunc
 	done       chan struct{}
 }
@@ -109,6 +110,15 @@ func (l *Live) Err() error {
 // Projecting reports whether this process's projector holds the read
 // model's lock and writes it.
 func (l *Live) Projecting() bool { return l.projecting.Load() }
+
+// OtherProjects reports whether another process projects the read model
+// now: a session other than this process's own holds the projector lock.
+func (l *Live) OtherProjects(ctx context.Context) (bool, error) {
+	if l.Projecting() {
+		return false, nil
+	}
+	return heldByOther(ctx, l.pool, l.name, l.lockPID.Load())
+}
 
 // WaitFor blocks until the active generation includes position pos, ctx
 // is done (its error is returned) or the read model is closed (ErrClosed).
@@ -260,13 +270,13 @@ func (l *Live) generation() (*Store, <-chan struct{}) {
 func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...projections.Option) error {
 	pause := time.Second
 	for {
-		err := Exclusive(ctx, l.pool, l.name, func(ctx context.Context) error {
+		err := exclusive(ctx, l.pool, l.name, true, &l.lockPID, func(ctx context.Context) error {
 			l.projecting.Store(true)
 			defer l.projecting.Store(false)
 			for {
 				store, switched := l.generation()
 				if err := store.VerifyLog(ctx, events); err != nil {
-					if !errors.Is(err, ErrOtherLog) {
+					if !errors.Is(err, ErrOtherLog) && !errors.Is(err, ErrAheadOfLog) {
 						err = fmt.Errorf("%w: %w", ErrRetry, err) // the log or the server is away
 					}
 					return err

@@ -303,6 +303,40 @@ func TestVerifyLog(t *testing.T) {
 	empty := eventmemory.New()
 	defer empty.Close()
 	err = s.VerifyLog(ctx, empty)
-	require.ErrorIs(t, err, postgres.ErrOtherLog)
-	require.Contains(t, err.Error(), "the log holds nothing there")
+	require.ErrorIs(t, err, postgres.ErrAheadOfLog)
+	require.Contains(t, err.Error(), "the log ends at 0")
+}
+
+// TestVerifyLogAheadOfLog: a read model whose checkpoint is past the end of
+// its log is refused even when the log holds the last event the read model
+// recorded: here the log lost its last events, which belong to no stream
+// the read models record (a foreign stream), so only the checkpoint knows
+// of them.
+func TestVerifyLogAheadOfLog(t *testing.T) {
+	log := freshCity(t)
+	for i := range 3 {
+		_, err := log.Append(ctx, fmt.Sprintf("orders-%d", i), eventstore.NoStream(),
+			[]eventstore.EventData{{ID: uuid.New(), Type: "Ordered.v1", Data: []byte(`{}`)}})
+		require.NoError(t, err)
+	}
+	s := newStore(t)
+	_, err := projections.Rebuild(ctx, log, s)
+	require.NoError(t, err)
+	require.NoError(t, s.VerifyLog(ctx, log))
+
+	// The same log without its last three events: the same ids at the
+	// same positions.
+	lost := eventmemory.New()
+	defer lost.Close()
+	last, err := log.LastPosition(ctx)
+	require.NoError(t, err)
+	recs, err := log.ReadAll(ctx, eventstore.Start, int(last)-3)
+	require.NoError(t, err)
+	for _, r := range recs {
+		_, err := lost.Append(ctx, r.Stream, eventstore.Any(), []eventstore.EventData{{ID: r.ID, Type: r.Type, Data: r.Data, Metadata: r.Metadata}})
+		require.NoError(t, err)
+	}
+	err = s.VerifyLog(ctx, lost)
+	require.ErrorIs(t, err, postgres.ErrAheadOfLog)
+	require.ErrorContains(t, err, fmt.Sprintf("reached position %d, the log ends at %d", last, last-3))
 }

@@ -32,20 +32,31 @@ var ErrInUse = errors.New("data directory in use")
 // OpenDataDir creates the directory if needed, locks it and opens the
 // event log inside it.
 func OpenDataDir(path string) (*DataDir, error) {
-	return OpenDataDirEvents(context.Background(), path, "", nil)
+	return OpenDataDirEvents(context.Background(), path, "", nil, false)
 }
 
 // OpenDataDirEvents is OpenDataDir with the event log named by events (see
 // OpenEvents): the directory still holds the tokens and the lock when the
-// log is elsewhere.
-func OpenDataDirEvents(ctx context.Context, path, events string, log *slog.Logger) (*DataDir, error) {
-	if err := os.MkdirAll(path, 0o750); err != nil {
+// log is elsewhere. acceptDamaged opens a SQLite log that fails its
+// start-up checks (sqlite.Options).
+//
+// The directory is its owner's only (0700): it holds every change with
+// its actor, and the tokens.
+func OpenDataDirEvents(ctx context.Context, path, events string, log *slog.Logger, acceptDamaged bool) (*DataDir, error) {
+	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if err := ownerOnlyDir(path); err != nil {
+		return nil, err
+	}
 	lockPath := filepath.Join(path, "LOCK")
-	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o640)
+	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", lockPath, err)
+	}
+	if err := f.Chmod(0o600); err != nil { // a LOCK made before the directory was its owner's only
+		f.Close()
+		return nil, fmt.Errorf("restrict %s to its owner: %w", lockPath, err)
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		holder, _ := os.ReadFile(lockPath)
@@ -56,12 +67,25 @@ func OpenDataDirEvents(ctx context.Context, path, events string, log *slog.Logge
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	store, err := OpenEvents(ctx, path, events, log)
+	store, err := OpenEvents(ctx, path, events, log, acceptDamaged)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open event log: %w", err)
 	}
 	return &DataDir{Path: path, lock: f, Events: store}, nil
+}
+
+// ownerOnlyDir takes group's and others' permissions off an existing data
+// directory (MkdirAll leaves one it did not create as it is).
+func ownerOnlyDir(path string) error {
+	st, err := os.Stat(path)
+	if err == nil && st.Mode().Perm()&0o077 != 0 {
+		err = os.Chmod(path, st.Mode().Perm()&0o700)
+	}
+	if err != nil {
+		return fmt.Errorf("restrict data directory %s to its owner: %w", path, err)
+	}
+	return nil
 }
 
 // Close closes the event log (finishing acknowledged appends) and releases

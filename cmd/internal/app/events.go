@@ -16,11 +16,12 @@ import (
 // SQLite log in the data directory dir, an esdb:// or esdb+discover://
 // connection string (the EventStore client's; TLS and credentials go in
 // it) for EventStoreDB or KurrentDB. An EventStoreDB that cannot be
-// reached fails here, at start, not at the first command.
-func OpenEvents(ctx context.Context, dir, events string, log *slog.Logger) (eventstore.Store, error) {
+// reached fails here, at start, not at the first command. acceptDamaged
+// opens a SQLite log that fails its start-up checks (sqlite.Options).
+func OpenEvents(ctx context.Context, dir, events string, log *slog.Logger, acceptDamaged bool) (eventstore.Store, error) {
 	switch {
 	case events == "":
-		return sqlite.Open(filepath.Join(dir, "events.db"))
+		return sqlite.OpenWith(filepath.Join(dir, "events.db"), sqlite.Options{AcceptDamaged: acceptDamaged})
 	case strings.HasPrefix(events, "esdb://"), strings.HasPrefix(events, "esdb+discover://"):
 		// The feed carries only the catalogue's streams, filtered on the
 		// server.
@@ -37,5 +38,5 @@ func OpenEventsReader(ctx context.Context, dir, events string, log *slog.Logger)
 	if events == "" {
 		return sqlite.OpenReader(filepath.Join(dir, "events.db"))
 	}
-	return OpenEvents(ctx, dir, events, log)
+	return OpenEvents(ctx, dir, events, log, false)
 }

@@ -43,7 +43,7 @@ func TestServeOnEventStoreDBTestServer(t *testing.T) {
 }
 
 func TestOpenEventsUnknownScheme(t *testing.T) {
-	_, err := OpenEvents(context.Background(), t.TempDir(), "kurrentdb://user:secret@host:2113", nil)
+	_, err := OpenEvents(context.Background(), t.TempDir(), "kurrentdb://user:secret@host:2113", nil, false)
 	require.ErrorContains(t, err, "esdb://")
 	require.NotContains(t, err.Error(), "secret")
 }

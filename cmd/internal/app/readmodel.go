@@ -73,6 +73,9 @@ type ReadModel struct {
 	// Err reports why the read models cannot be reached now, or nil.
 	Err   func() error
 	Close func()
+	// Live is the PostgreSQL read models as this process follows them; nil
+	// for the in-memory ones, which only this process reads and writes.
+	Live *postgres.Live
 }
 
 // OpenReadModel opens the read models readModel names, fed from events:
@@ -105,7 +108,7 @@ func OpenReadModel(ctx context.Context, readModel string, events eventstore.Stor
 		pool.Close()
 		return nil, fmt.Errorf("read model %s: %w", redact(readModel), err)
 	}
-	return &ReadModel{Read: live, Feed: live, Projecting: live.Projecting, Err: live.Err,
+	return &ReadModel{Read: live, Feed: live, Projecting: live.Projecting, Err: live.Err, Live: live,
 		Project: func(ctx context.Context) error { return live.Project(ctx, events, opts...) },
 		CatchUp: func(ctx context.Context, progress io.Writer) error {
 			last, err := events.LastPosition(ctx)

@@ -37,6 +37,9 @@ type Config struct {
 	// NoAnonymousRead makes every API request need a token; by default
 	// anyone may read the public catalogue.
 	NoAnonymousRead bool
+	// AcceptDamagedLog opens a SQLite log that fails its start-up checks
+	// (sqlite.Options.AcceptDamaged): for an operator who has looked.
+	AcceptDamagedLog bool
 	// Limits bound what one API request may cost; zero fields take the
 	// defaults (see graph.Limits).
 	Limits graph.Limits
@@ -57,6 +60,7 @@ type Service struct {
 
 	log       *slog.Logger
 	readModel *ReadModel
+	writes    *writeCheck
 	listener  net.Listener
 	http      *http.Server
 	stop      context.CancelFunc
@@ -83,7 +87,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		// directory: another process could neither write nor follow it.
 		return nil, fmt.Errorf("role %s needs an event log and read models shared with other processes: --events esdb://… and --readmodel postgres://…", cfg.Role)
 	}
-	dd, err := OpenDataDirEvents(ctx, cfg.DataDir, cfg.Events, cfg.Logger)
+	dd, err := OpenDataDirEvents(ctx, cfg.DataDir, cfg.Events, cfg.Logger, cfg.AcceptDamagedLog)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +110,8 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 			rm.Close()
 		}
 	}()
-	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Read, Role: cfg.Role, readModel: rm, Tokens: auth.Open(dd.Path, auth.WithLogger(cfg.Logger))}
+	s := &Service{Data: dd, log: cfg.Logger, Read: rm.Read, Role: cfg.Role, readModel: rm, Tokens: auth.Open(dd.Path, auth.WithLogger(cfg.Logger)),
+		writes: &writeCheck{events: dd.Events, live: rm.Live, private: cfg.Events == ""}}
 	if err := s.openTokens(ctx); err != nil {
 		return nil, err
 	}
@@ -114,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 	if cfg.Jurisdiction != "" {
 		opts = append(opts, ledger.WithJurisdiction(cfg.Jurisdiction))
 	}
-	s.Ledger = ledger.New(dd.Events, opts...)
+	s.Ledger = ledger.New(gatedLog{Store: dd.Events, check: s.writes}, opts...)
 
 	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	s.stop = stop
@@ -224,23 +229,33 @@ func (s *Service) routes(cfg Config) http.Handler {
 }
 
 // health answers liveness and readiness: the position the read models have
-// reached, whether they have reached the log's end (as it is now), and whether this
-// process projects (of several sharing PostgreSQL read models, one does).
+// reached, whether they have reached the log's end (as it is now), whether this
+// process projects (of several sharing PostgreSQL read models, one does),
+// and whether it can write its log (writable; if not, writeError says
+// why). A log that fails to write, or is not the read models' log, makes
+// the status 503; a standby that refuses writes by design stays 200.
 func (s *Service) health(w http.ResponseWriter, r *http.Request) {
 	pos, err := s.Read.Checkpoint(r.Context())
+	writable, why, fault := s.writable(r.Context())
 	status, code := "ok", http.StatusOK
 	switch {
 	case s.runErr.Load() != nil:
 		status, code = "projector stopped", http.StatusServiceUnavailable
 	case err != nil || s.readModel.Err() != nil:
 		status, code = "read models unreachable", http.StatusServiceUnavailable
+	case fault:
+		status, code = "writes failing", http.StatusServiceUnavailable
+	}
+	body := map[string]any{"status": status, "position": pos, "role": s.Role, "writable": writable}
+	if why != nil {
+		body["writeError"] = why.Error()
 	}
 	last, lerr := s.Data.Events.LastPosition(r.Context())
 	caughtUp := lerr == nil && s.readModel.Feed.Position() >= last
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"status": status, "position": pos, "role": s.Role,
-		"caughtUp": caughtUp, "projecting": s.readModel.Projecting()})
+	body["caughtUp"], body["projecting"] = caughtUp, s.readModel.Projecting()
+	json.NewEncoder(w).Encode(body)
 }
 
 // Close stops serving (letting requests in flight finish, bounded by ctx),
