@@ -1,0 +1,121 @@
+package itemsheet
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/catalogue/catalogue/cmd/internal/sheet/sheettest"
+)
+
+// fuzzSeeds are real sheets: the head of the Guang'an portal export (with
+// sub-items) and the official layouts of the tests, each also as a spreadsheet
+// program might save it — with a BOM, in GB18030, with CRLF.
+func fuzzSeeds(t testing.TB) [][]byte {
+	real, err := os.ReadFile("testdata/guangan-items.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(real), "\n")
+	seeds := []string{
+		strings.Join(lines[:25], ""),
+		lines[0] + strings.Join(lines[340:360], ""), // sub-items, one listed twice under two codes
+		"序号,事项名称,主管部门,实施机关,设定和实施依据,备注\n" +
+			"1,教师资格认定,教育部门,县级教育部门,\"" + basis1 + "\",幼儿园、小学、初级中学教师资格\n\n" +
+			"2,适龄儿童、少年因身体状况需要延缓入学或者休学审批,教育部门,县级教育部门；乡镇人民政府,《中华人民共和国义务教育法》第十一条,\n",
+		"序号,中央清单序号,事项名称,主管部门,实施机关,设定依据,实施依据,行使层级,备注\n" +
+			"1,12,建设工程消防设计审查,住房城乡建设部门,县级住房城乡建设部门,《中华人民共和国消防法》第十一条,《建设工程消防设计审查验收管理暂行规定》,县级,\n" +
+			"2,13,临时占用林地审批,林草部门,县级林草部门,,,县级,\n",
+		"序号,事项编码,事项名称,子项名称,子项编码,实施机关\n" +
+			"17,XK17,林木采伐许可证核发,新办,XK17-01,区林业局\n17,XK17,林木采伐许可证核发,延续,XK17-02,区林业局\n" +
+			"18,,出版物零售单位设立,,,区文旅局\n",
+		"事项名称,实施机关\n\"a\"b\",x\n,\n",
+	}
+	var out [][]byte
+	for _, s := range seeds {
+		gb, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, []byte(s), append(bytes.Clone(utf8BOM), s...), gb,
+			[]byte(strings.ReplaceAll(s, "\n", "\r\n")))
+	}
+	return out
+}
+
+// FuzzParse reads any bytes as an item sheet. Whatever they are, Parse
+// returns items that keep the package's promises or a *SheetError that
+// points into the file, and the encoding a sheet was saved in does not
+// change what it says.
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, makeCodes bool) {
+		opts := Options{}
+		if makeCodes {
+			opts.CodePrefix = "XK"
+		}
+		items, err := ParseWith(bytes.NewReader(data), opts)
+		if err != nil {
+			require.Nil(t, items)
+			sheettest.CheckError(t, "itemsheet", err, data)
+		} else {
+			checkItems(t, items, opts)
+		}
+
+		// The same text saved with a BOM, or in GB18030, reads the same,
+		// problems and their lines included.
+		if !utf8.Valid(data) || bytes.HasPrefix(data, utf8BOM) {
+			return
+		}
+		same := func(how string, other []byte) {
+			got, gotErr := ParseWith(bytes.NewReader(other), opts)
+			require.Equal(t, err, gotErr, how)
+			require.Equal(t, items, got, how)
+		}
+		same("with a BOM", append(bytes.Clone(utf8BOM), data...))
+		gb, gbErr := simplifiedchinese.GB18030.NewEncoder().Bytes(data)
+		require.NoError(t, gbErr, "GB18030 encodes all of Unicode")
+		if !utf8.Valid(gb) { // else it is read as the UTF-8 it also is: the sniffing's known limit
+			same("in GB18030", gb)
+		}
+	})
+}
+
+// checkItems checks what ParseWith promises of the items it returns.
+func checkItems(t *testing.T, items []Item, opts Options) {
+	require.NotEmpty(t, items, "a sheet without rows is an error")
+	codes := map[string]bool{}
+	use := func(code string) {
+		if code == "" {
+			require.Empty(t, opts.CodePrefix, "every code is made when CodePrefix is set")
+			return
+		}
+		require.False(t, codes[code], "code %q is used twice", code)
+		require.Falsef(t, strings.ContainsFunc(code, unicode.IsSpace), "code %q has white space", code)
+		codes[code] = true
+	}
+	for _, it := range items {
+		require.GreaterOrEqual(t, it.Line, 2, "the header is line 1")
+		require.NotEmpty(t, it.Name)
+		require.True(t, it.Authority != "" || it.Department != "", "item on line %d has neither authority nor department", it.Line)
+		use(it.Code)
+		for _, s := range it.SubItems {
+			require.NotEmpty(t, s.Name)
+			require.GreaterOrEqual(t, s.Line, it.Line)
+			use(s.Code)
+		}
+		for _, s := range []string{it.Name, it.Authority, it.Department, it.LegalBasis, it.Level, it.Note} {
+			require.True(t, utf8.ValidString(s), "%q is valid UTF-8", s)
+			require.Equal(t, strings.TrimSpace(s), s, "cells are trimmed")
+		}
+	}
+}
