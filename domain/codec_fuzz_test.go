@@ -23,6 +23,30 @@ var codecSamples = map[string][]string{
 	TypeEditionPublished:    {`{"name":"2023年版","basis":"b","reason":"","effectiveFrom":"2023-12-31"}`},
 }
 
+// omittedEmpty returns e with the empty lists that Encode omits
+// (omitempty) set to nil, as decoding what Encode wrote gives them back:
+// an empty list and none mean the same (the whole item; nothing ended).
+func omittedEmpty(e Event) Event {
+	nilIfEmpty := func(s []string) []string {
+		if len(s) == 0 {
+			return nil
+		}
+		return s
+	}
+	switch v := e.(type) {
+	case ItemDelegated:
+		v.Scope = nilIfEmpty(v.Scope)
+		return v
+	case DelegationWithdrawn:
+		v.Ended = nilIfEmpty(v.Ended)
+		return v
+	case ItemRevoked:
+		v.Ended = nilIfEmpty(v.Ended)
+		return v
+	}
+	return e
+}
+
 // FuzzDecode decodes any bytes as any event type. Decode never panics; what
 // it accepts it returns as an event of that type, which encodes without
 // error, and what Encode writes then decodes to the same event and encodes
@@ -33,8 +57,18 @@ func FuzzDecode(f *testing.F) {
 			f.Add(typ, []byte(s))
 		}
 	}
-	f.Add("ItemTeleported.v1", []byte(`{}`))
-	f.Add(TypeItemAmended, []byte(`{"effectiveFrom":"2024-02-30"}`))
+	// Data written by hand: spacing, escapes, nulls, empty lists, unknown
+	// members, names in another case, a member twice, invalid UTF-8.
+	for typ, data := range map[string]string{
+		"ItemTeleported.v1":     `{}`,
+		TypeItemAmended:         `{"effectiveFrom":"2024-02-30","subItems":[{"code":"a"}],"name":null}`,
+		TypeItemDelegated:       `{ "ItemId" : "i1", "scope":[], "effectiveUntil":null, "extra":{"a":[1,2.5e3,true]} }`,
+		TypeDelegationWithdrawn: `{"ended":[],"ended":["d\u0031"],"reason":"\ud83d\ude00 \u9ec4"}`,
+		TypeItemRevoked:         "{\"code\":\"\xff\xfe\",\"ended\":null}",
+		TypeBodyRegistered:      `{"code":"370211","name":"\u9ec4\u5c9b\u533a","kind":"DISTRICT","effectiveFrom":"0000-01-01"}`,
+	} {
+		f.Add(typ, []byte(data))
+	}
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		e, err := Decode(typ, data)
 		if err != nil {
@@ -54,7 +88,7 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Decode of what Encode wrote (%s): %v", written, err)
 		}
-		if !reflect.DeepEqual(again, e) {
+		if !reflect.DeepEqual(again, omittedEmpty(e)) {
 			t.Fatalf("decoded %s\n as %#v,\nencoded %s\ndecoded %#v", data, e, written, again)
 		}
 		if _, rewritten, _ := Encode(again); !bytes.Equal(rewritten, written) {

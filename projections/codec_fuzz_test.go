@@ -31,6 +31,11 @@ func FuzzDecodeAgrees(f *testing.F) {
 	f.Add(domain.TypeItemAmended, []byte(`{"effectiveFrom":"2024-02-30"}`))
 	f.Add(domain.TypeItemCodeReserved, []byte(`{"code":"\u9ec4","itemId":"i1"}`))
 	f.Add("ItemTeleported.v1", []byte(`{}`))
+	// Where encoding/json/v2's defaults differ from encoding/json's: names
+	// in another case, a name twice, invalid UTF-8.
+	f.Add(domain.TypeItemListed, []byte(`{"ItemId":"i1","CODE":"X","subItems":[{"Code":"a"}]}`))
+	f.Add(domain.TypeItemDelegated, []byte(`{"itemId":"i1","itemId":"i2"}`))
+	f.Add(domain.TypeBodyRegistered, []byte("{\"name\":\"\xff\"}"))
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		want, wantErr := domain.Decode(typ, data)
 		if scanned, ok := scanEvent(typ, data); ok {
@@ -60,6 +65,8 @@ func FuzzMetadataAgrees(f *testing.F) {
 	}
 	f.Add([]byte(`{"actor":"a","recordedAt":null}`))
 	f.Add([]byte(`{"actor":"\u9ec4","future":"x","recordedAt":"2024-03-01T09:30:00.5+08:00"}`))
+	f.Add([]byte(`{"Actor":"a","actor":"b","commandId":"\u9ec4","COMMANDID":"c"}`))
+	f.Add([]byte("{\"actor\":\"\xff\",\"recordedAt\":\"2024-03-01T09:30:00Z\"}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var want eventstore.Metadata
 		wantErr := stdjson.Unmarshal(data, &want)
