@@ -145,15 +145,15 @@ func requireOnlyNeededEscapes(t *testing.T, data []byte) {
 }
 
 // fuzzEvent makes an event of one of the nine types from four texts and a
-// date (days after 0000-01-01; negative for none). Lists are s4 split at
-// commas; an empty s4 is no list, as the domain writes none (omitempty).
+// date (days after 0000-01-01; negative for none), shaped as the domain
+// decides them. Lists are s4 split at commas; an empty s4 is no list.
 func fuzzEvent(kind uint8, s1, s2, s3, s4 string, days int) domain.Event {
 	var date domain.Date
 	if days >= 0 {
 		date = domain.Date{Year: 0, Month: time.January, Day: 1}.AddDays(days % 3652424) // up to 9999-12-31
 	}
 	var list []string
-	var subs []domain.SubItem
+	subs := []domain.SubItem{} // never nil, as the domain decides (emptyIfNil)
 	if s4 != "" {
 		list = strings.Split(s4, ",")
 		for _, code := range list {
