@@ -2,7 +2,9 @@ package itemsheet
 
 import (
 	"bytes"
+	"encoding/csv"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -24,8 +26,8 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	}
 	lines := strings.SplitAfter(string(real), "\n")
 	seeds := []string{
-		strings.Join(lines[:25], ""),
-		lines[0] + strings.Join(lines[340:360], ""), // sub-items, one listed twice under two codes
+		strings.Join(lines[:12], ""),
+		lines[0] + strings.Join(lines[340:352], ""), // sub-items, one listed twice under two codes
 		"序号,事项名称,主管部门,实施机关,设定和实施依据,备注\n" +
 			"1,教师资格认定,教育部门,县级教育部门,\"" + basis1 + "\",幼儿园、小学、初级中学教师资格\n\n" +
 			"2,适龄儿童、少年因身体状况需要延缓入学或者休学审批,教育部门,县级教育部门；乡镇人民政府,《中华人民共和国义务教育法》第十一条,\n",
@@ -118,4 +120,54 @@ func checkItems(t *testing.T, items []Item, opts Options) {
 			require.Equal(t, strings.TrimSpace(s), s, "cells are trimmed")
 		}
 	}
+}
+
+// FuzzRowOrder checks what ParseWith promises of codes: they depend on the
+// set of rows, not their order, so re-sorting a sheet renames no item. The
+// rows after the header, reversed, give the same items with the same codes
+// and sub-items (lines aside), or both orders are refused.
+func FuzzRowOrder(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		text, p := toUTF8(data)
+		if p != nil {
+			return
+		}
+		cr := csv.NewReader(bytes.NewReader(text))
+		cr.FieldsPerRecord = -1
+		recs, err := cr.ReadAll()
+		if err != nil || len(recs) < 2 {
+			return // a malformed row has its line in its problem: not order-free
+		}
+		write := func(recs [][]string) []byte {
+			var b bytes.Buffer
+			w := csv.NewWriter(&b)
+			require.NoError(t, w.WriteAll(recs))
+			return b.Bytes()
+		}
+		items, err := Parse(bytes.NewReader(write(recs)))
+		reversed := append([][]string{recs[0]}, recs[1:]...)
+		slices.Reverse(reversed[1:])
+		again, errAgain := Parse(bytes.NewReader(write(reversed)))
+		require.Equal(t, err == nil, errAgain == nil, "refused in one order only: %v / %v", err, errAgain)
+		require.Equal(t, byNameAndAuthority(items), byNameAndAuthority(again))
+	})
+}
+
+// byNameAndAuthority keys items as ParseWith groups rows, without lines
+// and with sub-items in code order.
+func byNameAndAuthority(items []Item) map[[2]string]Item {
+	out := map[[2]string]Item{}
+	for _, it := range items {
+		it.Line = 0
+		it.SubItems = slices.Clone(it.SubItems)
+		for i := range it.SubItems {
+			it.SubItems[i].Line = 0
+		}
+		slices.SortFunc(it.SubItems, func(a, b SubItem) int { return strings.Compare(a.Code+"\x00"+a.Name, b.Code+"\x00"+b.Name) })
+		out[[2]string{it.Name, it.Authority}] = it
+	}
+	return out
 }
