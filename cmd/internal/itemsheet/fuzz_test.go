@@ -171,3 +171,38 @@ func byNameAndAuthority(items []Item) map[[2]string]Item {
 	}
 	return out
 }
+
+// FuzzToUTF8 checks the encoding sniffing on its own: UTF-8 (with or
+// without BOM) is taken as it is, GB18030 is decoded, and nothing is
+// accepted whose decoding replaced a byte with U+FFFD — the replacement
+// would silently change legal text — unless the file itself spelt U+FFFD.
+func FuzzToUTF8(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	gb := func(s string) []byte {
+		b, err := simplifiedchinese.GB18030.NewEncoder().Bytes([]byte(s))
+		require.NoError(f, err)
+		return b
+	}
+	// A real U+FFFD on one line must not hide an undecodable byte on another.
+	f.Add(append(gb("事项名称,实施机关\n甲\uFFFD,某局\n乙"), append([]byte{0xFF}, gb(",某局\n")...)...))
+	f.Add(append(gb("\uFEFF事项名称,实施机关\n"), 0x80, 0x81, '\n', 0x81, 0x30, 0x81))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, p := toUTF8(data)
+		if p != nil {
+			require.Nil(t, out)
+			require.NotEmpty(t, p.Message)
+			require.True(t, p.Line >= 0 && p.Line <= 1+bytes.Count(data, []byte{'\n'}), "line %d", p.Line)
+			return
+		}
+		require.True(t, utf8.Valid(out))
+		require.False(t, bytes.HasPrefix(out, utf8BOM), "the BOM is dropped")
+		if utf8.Valid(data) {
+			require.Equal(t, string(bytes.TrimPrefix(data, utf8BOM)), string(out))
+			return
+		}
+		require.LessOrEqual(t, bytes.Count(out, []byte("\uFFFD")), bytes.Count(data, gbReplacement),
+			"%q decoded as %q: a byte was replaced", data, out)
+	})
+}
