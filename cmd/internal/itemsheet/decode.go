@@ -53,9 +53,9 @@ func toUTF8(b []byte) ([]byte, *Problem) {
 	return bytes.TrimPrefix(out, []byte("\uFEFF")), nil
 }
 
-// replacedLine returns the 1-based line of the first bytes of GB18030 text
-// in that the decoder replaced with U+FFFD in out, or 0 if it replaced none:
-// a line of out with more U+FFFD than the same line of in spells as
+// replacedLine returns the 1-based line of the first bytes of in that the
+// GB18030 decoder replaced with U+FFFD in out, or 0 if it replaced none: the
+// first line of out with more U+FFFD than the same line of in spells as
 // gbReplacement. Whether the file spells U+FFFD anywhere else does not
 // matter. Lines are the same in both, since the byte 0x0A is never part of
 // a multi-byte GB18030 character and the decoder replaces an invalid
