@@ -86,7 +86,11 @@ func FuzzParse(f *testing.F) {
 		same("with a BOM", append(bytes.Clone(utf8BOM), data...))
 		gb, gbErr := simplifiedchinese.GB18030.NewEncoder().Bytes(data)
 		require.NoError(t, gbErr, "GB18030 encodes all of Unicode")
-		if !utf8.Valid(gb) { // else it is read as the UTF-8 it also is: the sniffing's known limit
+		// Compared only where the sniffing can tell (GB18030 that is also
+		// valid UTF-8 is read as UTF-8: its known limit) and where x/text's
+		// GB18030 decoder reads back what its encoder wrote: it does not for
+		// about 2,000 code points, private-use ones (U+E000…) among them.
+		if back, _ := simplifiedchinese.GB18030.NewDecoder().Bytes(gb); !utf8.Valid(gb) && bytes.Equal(back, data) {
 			same("in GB18030", gb)
 		}
 	})
