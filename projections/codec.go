@@ -5,6 +5,7 @@ import (
 	"time"
 
 	json "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -42,11 +43,14 @@ var fastDecoders = map[string]func([]byte) (domain.Event, error){
 	domain.TypeEditionPublished:    decodeInto[domain.EditionPublished],
 }
 
-// jsonOptions route dates through the fast path. v2's other defaults differ
-// from encoding/json only where our data never goes: member names match
-// case-sensitively (domain.Encode writes them exactly) and invalid UTF-8 is
-// refused (the domain admits only valid UTF-8 text).
+// jsonOptions decode with encoding/json's semantics (v2's v1 options) and
+// route dates through the fast path. v2's own defaults differ from
+// encoding/json where stored data can go even if domain.Encode never writes
+// it — names in another case, a name twice, invalid UTF-8 (FuzzDecodeAgrees
+// found all three) — and the read models must read every stored event as
+// the write side does, or refuse what it refuses.
 var jsonOptions = json.JoinOptions(
+	jsonv1.DefaultOptionsV1(),
 	json.WithUnmarshalers(json.UnmarshalFunc(unmarshalDate)),
 )
 
@@ -79,7 +83,7 @@ func decodeMetadata(data []byte) (eventstore.Metadata, error) {
 		return m, nil
 	}
 	var m eventstore.Metadata
-	err := json.Unmarshal(data, &m)
+	err := json.Unmarshal(data, &m, jsonOptions)
 	return m, err
 }
 

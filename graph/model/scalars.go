@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -53,6 +54,27 @@ func UnmarshalDate(v any) (domain.Date, error) {
 		return domain.Date{}, &InputError{err.Error()}
 	}
 	return d, nil
+}
+
+// MarshalTime writes an instant in RFC 3339 with as many fractional digits
+// as it has (gqlgen's own Time marshaling); the zero time is null.
+func MarshalTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime(t) }
+
+// UnmarshalTime reads an instant in RFC 3339, the schema's format. It
+// replaces gqlgen's, whose plain error for a malformed time reached clients
+// as an internal error, and which also took "" (as the zero time) and
+// "2006-01-02 15:04:05" without a zone (as UTC: eight hours off for a
+// client in Asia/Shanghai) — both now refused.
+func UnmarshalTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, &InputError{fmt.Sprintf("a Time is an RFC 3339 string, e.g. 2024-03-01T09:30:00+08:00, not %T", v)}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, &InputError{fmt.Sprintf("%q is not a time in RFC 3339, e.g. 2024-03-01T09:30:00+08:00", s)}
+	}
+	return t, nil
 }
 
 // MarshalPosition writes a log position as a decimal string, because JSON

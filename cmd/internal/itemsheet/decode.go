@@ -46,12 +46,32 @@ func toUTF8(b []byte) ([]byte, *Problem) {
 	if err != nil { // not expected: the decoder replaces rather than fails
 		return nil, &Problem{Message: "the file is neither UTF-8 nor GB18030: " + err.Error()}
 	}
-	if i := bytes.IndexRune(out, utf8.RuneError); i >= 0 && !bytes.Contains(b, gbReplacement) {
-		return nil, &Problem{Line: 1 + bytes.Count(out[:i], []byte{'\n'}),
-			Message: "the file is neither valid UTF-8 nor valid GB18030"}
+	if line := replacedLine(b, out); line > 0 {
+		return nil, &Problem{Line: line, Message: "the file is neither valid UTF-8 nor valid GB18030"}
 	}
 	// A GB18030 byte-order mark (84 31 95 33) decodes to U+FEFF.
 	return bytes.TrimPrefix(out, []byte("\uFEFF")), nil
+}
+
+// replacedLine returns the 1-based line of the first bytes of in that the
+// GB18030 decoder replaced with U+FFFD in out, or 0 if it replaced none: the
+// first line of out with more U+FFFD than the same line of in spells as
+// gbReplacement. Whether the file spells U+FFFD anywhere else does not
+// matter. Lines are the same in both, since the byte 0x0A is never part of
+// a multi-byte GB18030 character and the decoder replaces an invalid
+// sequence without consuming a line break after it.
+func replacedLine(in, out []byte) int {
+	inLines := bytes.Split(in, []byte{'\n'})
+	for i, line := range bytes.Split(out, []byte{'\n'}) {
+		spelt := 0
+		if i < len(inLines) {
+			spelt = bytes.Count(inLines[i], gbReplacement)
+		}
+		if bytes.Count(line, []byte("\uFFFD")) > spelt {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // invalidUTF8Line returns the 1-based line of the first invalid UTF-8 byte.

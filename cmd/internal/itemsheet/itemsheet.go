@@ -133,12 +133,13 @@ func ParseWith(r io.Reader, opts Options) ([]Item, error) {
 	if err != nil {
 		return nil, fmt.Errorf("itemsheet: reading the sheet: %w", err)
 	}
+	ps := problems{Source: "itemsheet"}
 	text, p := toUTF8(raw)
 	if p != nil {
-		return nil, &SheetError{Problems: []Problem{*p}}
+		ps.Add(p.Line, p.Column, "%s", p.Message)
+		return nil, ps.Err()
 	}
 
-	ps := problems{Source: "itemsheet"}
 	cr, rec, err := ps.ReadHeader(text)
 	if err != nil {
 		return nil, err
