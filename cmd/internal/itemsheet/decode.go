@@ -32,7 +32,8 @@ func toUTF8(b []byte) ([]byte, *Problem) {
 	if bytes.HasPrefix(b, utf16LEBOM) || bytes.HasPrefix(b, utf16BEBOM) {
 		return nil, &Problem{Message: "the file is UTF-16; save it as CSV in UTF-8 or GB18030"}
 	}
-	if rest, ok := bytes.CutPrefix(b, utf8BOM); ok {
+	if bytes.HasPrefix(b, utf8BOM) {
+		rest := trimBOMs(b)
 		if !utf8.Valid(rest) {
 			return nil, &Problem{Line: invalidUTF8Line(rest),
 				Message: "the file starts with a UTF-8 byte-order mark but is not valid UTF-8"}
@@ -50,7 +51,17 @@ func toUTF8(b []byte) ([]byte, *Problem) {
 		return nil, &Problem{Line: line, Message: "the file is neither valid UTF-8 nor valid GB18030"}
 	}
 	// A GB18030 byte-order mark (84 31 95 33) decodes to U+FEFF.
-	return bytes.TrimPrefix(out, []byte("\uFEFF")), nil
+	return trimBOMs(out), nil
+}
+
+// trimBOMs drops every byte-order mark at the start of a UTF-8 text: a file
+// saved twice by tools that each add one carries two, and a U+FEFF left in
+// front of the first header would hide that header's name.
+func trimBOMs(b []byte) []byte {
+	for bytes.HasPrefix(b, utf8BOM) {
+		b = b[len(utf8BOM):]
+	}
+	return b
 }
 
 // replacedLine returns the 1-based line of the first bytes of in that the
