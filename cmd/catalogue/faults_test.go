@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -412,27 +411,7 @@ type faultProc struct {
 
 func faultServe(t *testing.T, bin, data, readModel string) *faultProc {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	out := &faultBuffer{}
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--readmodel", readModel)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &faultProc{binary: &binary{cmd: cmd, url: "http://" + addr, exited: make(chan error, 1)}, out: out, gone: make(chan struct{})}
-	go func() {
-		err := cmd.Wait()
-		p.exitErr = err
-		close(p.gone)
-		p.exited <- err
-	}()
-	t.Cleanup(func() { cmd.Process.Kill() })
-	return p
+	return startupStart(t, exec.Command(bin, "serve", "--data", data, "--readmodel", readModel))
 }
 
 // mustBeRunning fails the test if the process has exited: nothing restarts

@@ -11,14 +11,7 @@ import (
 
 // FanOut is a query of n+1 fragments in which fragment F_i spreads F_{i-1}
 // twice: about 60 bytes per fragment, expanding to 2^n selections.
-func FanOut(n int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "query { ...F%d }\nfragment F0 on Query { __typename }\n", n)
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on Query { ...F%d ...F%d }\n", i, i-1, i-1)
-	}
-	return b.String()
-}
+func FanOut(n int) string { return fanOut(n, "query { ...F%d }", "Query", "__typename") }
 
 // FanOutCycle is FanOut with F0 spreading F_n: a cycle, which validation
 // refuses, and in which a walk that follows every path never ends.
@@ -29,10 +22,16 @@ func FanOutCycle(n int) string {
 // IntrospectionFanOut is FanOut under __schema, where gqlparser's
 // MaxIntrospectionDepth rule follows every path through the fragments.
 func IntrospectionFanOut(n int) string {
+	return fanOut(n, "query { __schema { ...F%d } }", "__Schema", "description")
+}
+
+// fanOut writes the operation (which spreads F_n), F0 on type selecting
+// leaf, and each F_i spreading F_{i-1} twice.
+func fanOut(n int, operation, typ, leaf string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "query { __schema { ...F%d } }\nfragment F0 on __Schema { description }\n", n)
+	fmt.Fprintf(&b, operation+"\nfragment F0 on %s { %s }\n", n, typ, leaf)
 	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "fragment F%d on __Schema { ...F%d ...F%d }\n", i, i-1, i-1)
+		fmt.Fprintf(&b, "fragment F%d on %s { ...F%d ...F%d }\n", i, typ, i-1, i-1)
 	}
 	return b.String()
 }
