@@ -24,11 +24,16 @@
 //
 // # The feed
 //
-// ReadAll, Subscribe and LastPosition see only the project's streams: the
-// ones named with Options.StreamPrefixes, or, when none are given, every
-// event whose type does not start with "$" (the client's
-// ExcludeSystemEventsFilter). Subscriptions filter on the server; reads of
-// $all filter here, because the client's ReadAll takes no filter.
+// ReadAll, Subscribe and LastPosition see only the project's events: in
+// the streams named with Options.StreamPrefixes (every stream when none
+// are given), never an event whose type starts with "$". The server writes
+// such system records into the project's own streams too — a tombstone is
+// a `$streamDeleted` record in the deleted stream — and no projector can
+// decode them. Subscriptions filter on the server where it can: a server
+// filter matches either stream names or event types, never both, so with
+// prefixes it filters the streams and the adapter drops `$`-typed events
+// itself. Reads of $all filter here, because the client's ReadAll takes no
+// filter.
 //
 // # Idempotency
 //
@@ -479,8 +484,9 @@ func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
 	}
 }
 
-// feedFilter is the feed's filter, applied by the server to subscriptions
-// and here to reads of $all.
+// feedFilter is the feed's filter, applied here to everything read from
+// $all and, as far as a server filter can express it, by the server to
+// subscriptions.
 type feedFilter struct{ prefixes []string }
 
 func newFeedFilter(prefixes []string) feedFilter {
@@ -488,8 +494,11 @@ func newFeedFilter(prefixes []string) feedFilter {
 }
 
 func (f feedFilter) match(stream, typ string) bool {
-	if len(f.prefixes) == 0 { // as ExcludeSystemEventsFilter's "^[^\$].*"
-		return typ != "" && typ[0] != '$'
+	if typ == "" || typ[0] == '$' { // as ExcludeSystemEventsFilter's "^[^\$].*"
+		return false
+	}
+	if len(f.prefixes) == 0 {
+		return true
 	}
 	for _, p := range f.prefixes {
 		if strings.HasPrefix(stream, p) {
@@ -499,7 +508,9 @@ func (f feedFilter) match(stream, typ string) bool {
 	return false
 }
 
-// subscription is the same filter for the server.
+// subscription is as much of the filter as the server can apply: the
+// stream prefixes, or else the event types. With prefixes, `$`-typed
+// events in the project's streams still arrive and match drops them.
 func (f feedFilter) subscription() *esdbclient.SubscriptionFilter {
 	if len(f.prefixes) == 0 {
 		return esdbclient.ExcludeSystemEventsFilter()

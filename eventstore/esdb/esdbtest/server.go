@@ -33,8 +33,17 @@
 //     matched yet), CaughtUp, then live events; `from` is exclusive.
 //   - Keepalive enforcement permits the client's 10 s pings; the version
 //     string is plain X.Y.Z.
+//   - System records in the project's streams, written by test helpers as
+//     an operator's tools would have the server write them: `$`-typed
+//     events (AppendSystemEvent), stream metadata as a `$metadata` event in
+//     the `$$<stream>` stream (SetStreamMetadata), and tombstones
+//     (Tombstone: a `$streamDeleted` record at revision 2^63−1 in the
+//     stream itself, after which reads and appends of the stream fail with
+//     FailedPrecondition and the `exception: stream-deleted` trailer).
+//   - Subscriptions ended with the status codes a node sends on restarts,
+//     overload and leader changes (EndSubscriptions).
 //
-// Not implemented: deletes, tombstones, stream subscriptions, persistent
+// Not implemented: soft deletes, stream subscriptions, persistent
 // subscriptions, projections, gossip, authentication, TLS, the append size
 // limit, link resolution.
 package esdbtest
@@ -57,6 +66,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
@@ -90,7 +100,8 @@ type Server struct {
 	ids     map[uuid.UUID]*record // the commit cache for any/stream_exists
 	next    uint64                // the next position
 	changed chan struct{}         // closed and replaced on every append
-	drop    chan struct{}         // closed and replaced by DropSubscriptions
+	drop    *ending               // replaced by EndSubscriptions
+	deleted map[string]bool       // tombstoned streams
 
 	addr   string
 	grpc   *grpc.Server
@@ -105,7 +116,8 @@ func Start() (*Server, error) {
 		ids:     make(map[uuid.UUID]*record),
 		next:    1 << 10, // a real log starts with epoch and settings records
 		changed: make(chan struct{}),
-		drop:    make(chan struct{}),
+		drop:    &ending{ch: make(chan struct{})},
+		deleted: make(map[string]bool),
 	}
 	// A system event first, as on a real node, so that filters matter.
 	s.write("$epoch-information", []*api.AppendReq_ProposedMessage{{
@@ -181,13 +193,89 @@ func (s *Server) RewindSubscriptions(n int) {
 	s.mu.Unlock()
 }
 
+// ending ends the subscriptions running when ch is closed with err.
+type ending struct {
+	ch      chan struct{}
+	err     error
+	trailer metadata.MD
+}
+
 // DropSubscriptions ends every running subscription with Unavailable, as a
 // node does when it shuts down, while the connection stays up.
 func (s *Server) DropSubscriptions() {
+	s.EndSubscriptions(status.New(codes.Unavailable, "esdbtest: subscription dropped"), nil)
+}
+
+// EndSubscriptions ends every running subscription with st and, if not
+// nil, the trailer, while the connection stays up. A real node ends them
+// with Unavailable ("Server Is Not Ready", "Server Is Too Busy") around
+// restarts, Aborted ("Operation timed out"), NotFound ("Leader info
+// available", with the trailer exception: not-leader and the leader's
+// endpoint) when it stops being the leader, Unknown ("No leader info
+// available in response") during an election; gRPC itself adds
+// DeadlineExceeded, ResourceExhausted and Internal (a reset stream).
+func (s *Server) EndSubscriptions(st *status.Status, trailer metadata.MD) {
 	s.mu.Lock()
-	close(s.drop)
-	s.drop = make(chan struct{})
+	old := s.drop
+	old.err, old.trailer = st.Err(), trailer
+	s.drop = &ending{ch: make(chan struct{})}
+	close(old.ch)
 	s.mu.Unlock()
+}
+
+// AppendSystemEvent appends an event of type typ, which must start with
+// "$", to stream with the next revision, as the server lets a client with
+// the rights do; it returns the event's $all position.
+func (s *Server) AppendSystemEvent(stream, typ string) (uint64, error) {
+	if !strings.HasPrefix(typ, "$") {
+		return 0, fmt.Errorf("esdbtest: %q is not a system event type", typ)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted[stream] {
+		return 0, fmt.Errorf("esdbtest: stream %s is deleted", stream)
+	}
+	return s.write(stream, []*api.AppendReq_ProposedMessage{systemMessage(typ, []byte(`{}`))}).pos, nil
+}
+
+// SetStreamMetadata writes stream's metadata (JSON such as
+// {"$maxCount": 10}) as the server does: a `$metadata` event in the
+// `$$<stream>` stream. It only records the event; this server does not
+// act on the metadata.
+func (s *Server) SetStreamMetadata(stream string, metadataJSON []byte) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.write("$$"+stream, []*api.AppendReq_ProposedMessage{systemMessage("$metadata", metadataJSON)}).pos
+}
+
+// Tombstone hard-deletes stream as the server does: a `$streamDeleted`
+// record in the stream itself, at revision 2^63−1 (EventNumber.DeletedStream),
+// visible in $all; the stream can be neither read nor appended to again.
+func (s *Server) Tombstone(stream string) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deleted[stream] {
+		return 0, fmt.Errorf("esdbtest: stream %s is already deleted", stream)
+	}
+	r := s.write(stream, []*api.AppendReq_ProposedMessage{systemMessage("$streamDeleted", nil)})
+	r.revision = math.MaxInt64
+	s.deleted[stream] = true
+	return r.pos, nil
+}
+
+func systemMessage(typ string, data []byte) *api.AppendReq_ProposedMessage {
+	return &api.AppendReq_ProposedMessage{
+		Id:       structuredID(uuid.New()),
+		Data:     data,
+		Metadata: map[string]string{"type": typ, "content-type": "application/json"},
+	}
+}
+
+// streamDeleted is the server's answer to a read of or an append to a
+// tombstoned stream; the client maps the trailer to ErrorCodeStreamDeleted.
+func streamDeleted(stream string, setTrailer func(metadata.MD)) error {
+	setTrailer(metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
+	return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
 }
 
 // write appends under the lock; the caller decided the expectation.
@@ -270,7 +358,17 @@ func (h *streams) Append(srv api.Streams_AppendServer) error {
 		}
 		msgs = append(msgs, m)
 	}
-	return srv.SendAndClose(h.s.append(string(opts.GetStreamIdentifier().GetStreamName()), opts, msgs))
+	stream := string(opts.GetStreamIdentifier().GetStreamName())
+	if h.s.isDeleted(stream) {
+		return streamDeleted(stream, srv.SetTrailer)
+	}
+	return srv.SendAndClose(h.s.append(stream, opts, msgs))
+}
+
+func (s *Server) isDeleted(stream string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deleted[stream]
 }
 
 // append decides an append as the server's CheckCommit does (see the
@@ -406,6 +504,9 @@ func (h *streams) Read(req *api.ReadReq, srv api.Streams_ReadServer) error {
 		}
 		return h.s.subscribe(srv.Context(), all, f, out)
 	case o.GetStream() != nil:
+		if name := string(o.GetStream().GetStreamIdentifier().GetStreamName()); h.s.isDeleted(name) {
+			return streamDeleted(name, srv.SetTrailer)
+		}
 		return h.s.readStream(o.GetStream(), backwards, o.GetCount(), out)
 	case o.GetAll() != nil:
 		return h.s.readAll(o.GetAll(), backwards, o.GetCount(), f, out)
@@ -562,8 +663,11 @@ func (s *Server) subscribe(ctx context.Context, o *api.ReadReq_Options_AllOption
 		}
 		select {
 		case <-changed:
-		case <-drop:
-			return status.Error(codes.Unavailable, "esdbtest: subscription dropped")
+		case <-drop.ch:
+			if drop.trailer != nil {
+				out.srv.SetTrailer(drop.trailer)
+			}
+			return drop.err
 		case <-ctx.Done():
 			return ctx.Err()
 		}

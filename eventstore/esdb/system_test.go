@@ -1,0 +1,75 @@
+package esdb_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/catalogue/catalogue/eventstore"
+	"github.com/catalogue/catalogue/eventstore/esdb"
+)
+
+// TestFeedSkipsSystemEventsInProjectStreams writes, into the project's
+// own streams, what an operator's tools make a real server write there: a
+// `$`-typed event, stream metadata (`$metadata` in `$$item-…`) and a
+// tombstone (`$streamDeleted` in the stream itself). With the production
+// prefix filter none of them may reach the feed (ReadAll, LastPosition,
+// Subscribe): a projector cannot decode them and would stop on each
+// restart. Test server, real client.
+func TestFeedSkipsSystemEventsInProjectStreams(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes})
+	ctx := context.Background()
+	kept, gone := "item-"+uuid.NewString(), "item-"+uuid.NewString()
+	appendRetrying(t, s, kept, eventstore.NoStream(), newEvents(1))
+	appendRetrying(t, s, gone, eventstore.NoStream(), newEvents(1))
+
+	_, err := srv.AppendSystemEvent(kept, "$operator-note")
+	require.NoError(t, err)
+	srv.SetStreamMetadata(kept, []byte(`{"$maxCount": 10}`))
+	_, err = srv.Tombstone(gone)
+	require.NoError(t, err)
+	appendRetrying(t, s, kept, eventstore.Exact(1), newEvents(1)) // revision 1 is the $-typed event
+	_, err = srv.AppendSystemEvent(kept, "$operator-note")       // last in the log
+	require.NoError(t, err)
+
+	ours := func(evs []eventstore.RecordedEvent) {
+		t.Helper()
+		require.Len(t, evs, 3)
+		for _, e := range evs {
+			require.Equal(t, "Tested.v1", e.Type, "a system event reached the feed: %+v", e)
+		}
+	}
+	all, err := s.ReadAll(ctx, eventstore.Start, 100)
+	require.NoError(t, err)
+	ours(all)
+	last, err := s.LastPosition(ctx)
+	require.NoError(t, err)
+	require.Equal(t, all[2].Position, last, "the feed's end is our last event, not the system event after it")
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := &recorder{}
+	done := make(chan error, 1)
+	go func() { done <- s.Subscribe(sctx, eventstore.Start, r.handle, r.onCaughtUp) }()
+	r.waitFor(t, 3)
+	_, err = srv.AppendSystemEvent(kept, "$operator-note") // live, too
+	require.NoError(t, err)
+	appendRetrying(t, s, kept, eventstore.Exact(4), newEvents(1))
+	got := r.waitFor(t, 4)
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	ours(got[:3])
+	require.Len(t, r.events, 4)
+	require.Equal(t, "Tested.v1", r.events[3].Type)
+
+	// The tombstoned stream itself is gone for reads and appends.
+	_, err = s.ReadStream(ctx, gone, 0)
+	require.ErrorIs(t, err, esdb.ErrStreamDeleted)
+	_, err = s.Append(ctx, gone, eventstore.Exact(0), newEvents(1))
+	require.ErrorIs(t, err, esdb.ErrStreamDeleted)
+}
