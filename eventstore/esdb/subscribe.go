@@ -3,9 +3,13 @@ package esdb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/catalogue/catalogue/eventstore"
 )
@@ -13,9 +17,10 @@ import (
 // Subscribe implements eventstore.Store with a catch-up subscription to
 // $all, filtered on the server (see the package comment).
 //
-// Subscriptions do not survive a server restart or a lost connection, and
-// the client does not resubscribe; Subscribe does, with backoff, from the
-// last event it delivered. Positions only grow, so an event at or before
+// Subscriptions do not survive a server restart, a lost connection or a
+// leader change, and the client does not resubscribe; Subscribe does, with
+// backoff, from the last event it delivered, for every ending a
+// resubscription can cure (see resubscribable). Positions only grow, so an event at or before
 // that position, which a resubscription may replay, is dropped here: no
 // event reaches handle twice. The resume position is the last delivered
 // event's, not the last CheckpointReached: the server's checkpoint may
@@ -102,7 +107,7 @@ func (f *follower) follow(ctx context.Context) (progressed bool, _ error) {
 		Filter: s.feed.subscription(),
 	})
 	if err != nil {
-		return false, s.mapErr(ctx, err, "subscribe to $all", "", nil)
+		return false, s.subscriptionErr(ctx, err, "subscribe to $all")
 	}
 	defer sub.Close()
 	for {
@@ -134,7 +139,7 @@ func (f *follower) follow(ctx context.Context) (progressed bool, _ error) {
 			// Subscribe).
 			progressed = true
 		case msg.SubscriptionDropped != nil:
-			return progressed, s.mapErr(ctx, msg.SubscriptionDropped.Error, "subscription to $all", "", nil)
+			return progressed, s.subscriptionErr(ctx, msg.SubscriptionDropped.Error, "subscription to $all")
 		}
 	}
 }
@@ -144,3 +149,46 @@ func (f *follower) follow(ctx context.Context) (progressed bool, _ error) {
 type handlerError struct{ err error }
 
 func (e handlerError) Error() string { return e.err.Error() }
+
+// subscriptionErr maps the error that ended (or refused) a subscription:
+// as mapErr does, and as ErrUnavailable, which Subscribe retries, for every
+// ending that resubscribable says a later subscription can cure.
+func (s *Store) subscriptionErr(ctx context.Context, err error, op string) error {
+	mapped := s.mapErr(ctx, err, op, "", nil)
+	if errors.Is(mapped, ErrUnavailable) || ctx.Err() != nil || s.isClosed() || !resubscribable(err) {
+		return mapped
+	}
+	return fmt.Errorf("esdb: %s: %w: %v", op, ErrUnavailable, err)
+}
+
+// resubscribable reports whether a subscription that ended with err may
+// succeed again later. The client hands a dropped subscription's gRPC
+// status over raw, without the trailers, so the status alone decides:
+//
+//   - Unavailable: a node starting or stopping ("Server Is Not Ready",
+//     "Server Is Too Busy") or a lost connection;
+//   - Aborted: the server's own timeout ("Operation timed out");
+//   - DeadlineExceeded, ResourceExhausted, Internal: gRPC's deadline,
+//     flow-control and reset-stream endings under a loaded or restarting
+//     node;
+//   - NotFound: a follower answers "Leader info available" (trailer
+//     exception: not-leader) when a subscription requires the leader, and
+//     a subscription to $all has no stream that could be missing;
+//   - Unknown only as "No leader info available in response", during an
+//     election; any other Unknown is a server fault that retrying hides.
+//
+// Refused rights, rejected requests and deleted streams are not retried:
+// the projector stops and says why.
+func resubscribable(err error) bool {
+	st, ok := status.FromError(err)
+	if !ok {
+		return false
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.Aborted, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Internal, codes.NotFound:
+		return true
+	case codes.Unknown:
+		return strings.Contains(strings.ToLower(st.Message()), "leader info")
+	}
+	return false
+}

@@ -33,7 +33,7 @@ func TestFeedSkipsSystemEventsInProjectStreams(t *testing.T) {
 	_, err = srv.Tombstone(gone)
 	require.NoError(t, err)
 	appendRetrying(t, s, kept, eventstore.Exact(1), newEvents(1)) // revision 1 is the $-typed event
-	_, err = srv.AppendSystemEvent(kept, "$operator-note")       // last in the log
+	_, err = srv.AppendSystemEvent(kept, "$operator-note")        // last in the log
 	require.NoError(t, err)
 
 	ours := func(evs []eventstore.RecordedEvent) {
