@@ -29,7 +29,8 @@ func TestFeedSkipsSystemEventsInProjectStreams(t *testing.T) {
 
 	_, err := srv.AppendSystemEvent(kept, "$operator-note")
 	require.NoError(t, err)
-	srv.SetStreamMetadata(kept, []byte(`{"$maxCount": 10}`))
+	_, err = srv.SetStreamMetadata(kept, []byte(`{"$maxCount": 10}`))
+	require.NoError(t, err)
 	_, err = srv.Tombstone(gone)
 	require.NoError(t, err)
 	appendRetrying(t, s, kept, eventstore.Exact(1), newEvents(1)) // revision 1 is the $-typed event

@@ -68,7 +68,7 @@ func (l *Ledger) stream(ctx context.Context, name string, useCache bool) (s *str
 // position of its last event).
 func (s *stream) with(data []eventstore.EventData, events []domain.Event, ar eventstore.AppendResult, now time.Time) *stream {
 	n := &stream{name: s.name, events: slices.Clip(s.events), decoded: slices.Clip(s.decoded)}
-	first := s.version()
+	first := ar.NextExpected + 1 - uint64(len(data)) // the server's numbering, as version's
 	for i, d := range data {
 		n.events = append(n.events, eventstore.RecordedEvent{ID: d.ID, Stream: s.name, Revision: first + uint64(i),
 			Position: ar.Position, Type: d.Type, Data: d.Data, Metadata: d.Metadata, RecordedAt: now.UTC()})

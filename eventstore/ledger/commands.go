@@ -70,15 +70,19 @@ func (l *Ledger) ListItem(ctx context.Context, req Request, c domain.ListItem) (
 	if err != nil {
 		return Result{}, err
 	}
-	r, ok := s.decoded[rr.Revision].(domain.ItemCodeReserved)
+	i, found := s.at(rr.Revision)
+	if !found {
+		return Result{}, fmt.Errorf("%s revision %d: command %s's reservation is not in the stream read", codeStream, rr.Revision, req.CommandID)
+	}
+	r, ok := s.decoded[i].(domain.ItemCodeReserved)
 	if !ok {
-		return Result{}, fmt.Errorf("%s revision %d: command %s recorded %T, not a reservation", codeStream, rr.Revision, req.CommandID, s.decoded[rr.Revision])
+		return Result{}, fmt.Errorf("%s revision %d: command %s recorded %T, not a reservation", codeStream, rr.Revision, req.CommandID, s.decoded[i])
 	}
 	var res Result
 	if r.Listing == nil {
 		res, err = l.listUnderOldReservation(ctx, req, c, rr.Revision)
 	} else {
-		res, err = l.completeOwn(ctx, req, s.events[rr.Revision], r)
+		res, err = l.completeOwn(ctx, req, s.events[i], r)
 	}
 	res.ID = c.ItemID
 	return res, err

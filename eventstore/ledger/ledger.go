@@ -8,6 +8,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -198,14 +200,31 @@ func (r Request) validate() error {
 	return nil
 }
 
-// stream is one aggregate's loaded stream.
+// stream is one aggregate's loaded stream. Its events are those a read
+// returns, which need not start at revision 0: on EventStoreDB an
+// operator's truncation ($tb, $maxCount) hides the first ones and a soft
+// delete all of them, while the server goes on numbering from where the
+// stream stood. So revisions are always the events' own, never counts.
 type stream struct {
 	name    string
 	events  []eventstore.RecordedEvent
 	decoded []domain.Event
 }
 
-func (s *stream) version() uint64 { return uint64(len(s.events)) }
+// version is the stream's version, the revision its next event gets: one
+// past the last event read. (A stream whose every event is truncated away
+// reads as new; the store then refuses the append as a conflict.)
+func (s *stream) version() uint64 {
+	if len(s.events) == 0 {
+		return 0
+	}
+	return s.events[len(s.events)-1].Revision + 1
+}
+
+// at is the index in events of the event at revision rev, if it was read.
+func (s *stream) at(rev uint64) (int, bool) {
+	return slices.BinarySearchFunc(s.events, rev, func(e eventstore.RecordedEvent, rev uint64) int { return cmp.Compare(e.Revision, rev) })
+}
 
 func (l *Ledger) load(ctx context.Context, name string) (*stream, error) {
 	recs, err := l.store.ReadStream(ctx, name, 0)

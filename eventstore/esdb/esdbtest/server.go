@@ -40,10 +40,17 @@
 //     (Tombstone: a `$streamDeleted` record at revision 2^63−1 in the
 //     stream itself, after which reads and appends of the stream fail with
 //     FailedPrecondition and the `exception: stream-deleted` trailer).
+//   - Truncation and soft delete as a stream read sees them: `$tb`
+//     (truncate before) and `$maxCount` in the metadata hide the events
+//     they cut off, numbering unchanged; SoftDelete sets `$tb` past the
+//     last event, after which the stream reads as not found and an
+//     append with no_stream or any recreates it, numbering continuing.
+//     $all still holds the cut-off events (a real node drops them only at
+//     scavenge, which is not implemented), and `$maxAge` is not applied.
 //   - Subscriptions ended with the status codes a node sends on restarts,
 //     overload and leader changes (EndSubscriptions).
 //
-// Not implemented: soft deletes, stream subscriptions, persistent
+// Not implemented: scavenging, `$maxAge`, stream subscriptions, persistent
 // subscriptions, projections, gossip, authentication, TLS, the append size
 // limit, link resolution.
 package esdbtest
@@ -51,6 +58,7 @@ package esdbtest
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +110,7 @@ type Server struct {
 	changed chan struct{}         // closed and replaced on every append
 	drop    *ending               // replaced by EndSubscriptions
 	deleted map[string]bool       // tombstoned streams
+	meta    map[string]streamMeta // from the last `$metadata` of `$$<stream>`
 
 	addr   string
 	grpc   *grpc.Server
@@ -118,6 +127,7 @@ func Start() (*Server, error) {
 		changed: make(chan struct{}),
 		drop:    &ending{ch: make(chan struct{})},
 		deleted: make(map[string]bool),
+		meta:    make(map[string]streamMeta),
 	}
 	// A system event first, as on a real node, so that filters matter.
 	s.write("$epoch-information", []*api.AppendReq_ProposedMessage{{
@@ -238,14 +248,59 @@ func (s *Server) AppendSystemEvent(stream, typ string) (uint64, error) {
 	return s.write(stream, []*api.AppendReq_ProposedMessage{systemMessage(typ, []byte(`{}`))}).pos, nil
 }
 
+// streamMeta is the part of a stream's metadata this server acts on.
+type streamMeta struct {
+	TruncateBefore *uint64 `json:"$tb,omitempty"`
+	MaxCount       *uint64 `json:"$maxCount,omitempty"`
+	softDeleted    bool    // until the next append
+}
+
+// visible is the records of recs a stream read returns under m.
+func (m streamMeta) visible(recs []*record) []*record {
+	from := uint64(0)
+	if m.TruncateBefore != nil {
+		from = *m.TruncateBefore
+	}
+	if m.MaxCount != nil && uint64(len(recs)) > *m.MaxCount {
+		from = max(from, uint64(len(recs))-*m.MaxCount)
+	}
+	return recs[min(from, uint64(len(recs))):]
+}
+
 // SetStreamMetadata writes stream's metadata (JSON such as
 // {"$maxCount": 10}) as the server does: a `$metadata` event in the
-// `$$<stream>` stream. It only records the event; this server does not
-// act on the metadata.
-func (s *Server) SetStreamMetadata(stream string, metadataJSON []byte) uint64 {
+// `$$<stream>` stream. Of its keys, `$tb` and `$maxCount` apply to later
+// reads of the stream.
+func (s *Server) SetStreamMetadata(stream string, metadataJSON []byte) (uint64, error) {
+	var m streamMeta
+	if err := json.Unmarshal(metadataJSON, &m); err != nil {
+		return 0, fmt.Errorf("esdbtest: stream metadata: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.write("$$"+stream, []*api.AppendReq_ProposedMessage{systemMessage("$metadata", metadataJSON)}).pos
+	s.meta[stream] = m
+	return s.write("$$"+stream, []*api.AppendReq_ProposedMessage{systemMessage("$metadata", metadataJSON)}).pos, nil
+}
+
+// SoftDelete deletes stream as the server's soft delete does: metadata
+// with `$tb` past the last event. The stream then reads as not found
+// until an append recreates it.
+func (s *Server) SoftDelete(stream string) error {
+	s.mu.Lock()
+	n := uint64(len(s.streams[stream]))
+	s.mu.Unlock()
+	if n == 0 {
+		return fmt.Errorf("esdbtest: no stream %s to delete", stream)
+	}
+	if _, err := s.SetStreamMetadata(stream, fmt.Appendf(nil, `{"$tb": %d}`, n)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	m := s.meta[stream]
+	m.softDeleted = true
+	s.meta[stream] = m
+	s.mu.Unlock()
+	return nil
 }
 
 // Tombstone hard-deletes stream as the server does: a `$streamDeleted`
@@ -378,6 +433,15 @@ func (s *Server) append(stream string, opts *api.AppendReq_Options, msgs []*api.
 	defer s.mu.Unlock()
 	recs := s.streams[stream]
 	cur := int64(len(recs)) - 1 // -1: no stream
+	if m := s.meta[stream]; m.softDeleted {
+		// Recreated by no_stream or any, numbering continuing.
+		switch opts.GetExpectedStreamRevision().(type) {
+		case *api.AppendReq_Options_NoStream, *api.AppendReq_Options_Any:
+			m.softDeleted = false
+			s.meta[stream] = m
+			return s.appendNew(stream, msgs, cur)
+		}
+	}
 	if len(msgs) == 0 {
 		return s.appendNew(stream, msgs, cur)
 	}
@@ -517,29 +581,32 @@ func (h *streams) Read(req *api.ReadReq, srv api.Streams_ReadServer) error {
 func (s *Server) readStream(o *api.ReadReq_Options_StreamOptions, backwards bool, count uint64, out sender) error {
 	name := string(o.GetStreamIdentifier().GetStreamName())
 	s.mu.Lock()
-	recs := s.streams[name]
+	all, m := s.streams[name], s.meta[name]
 	s.mu.Unlock()
-	if len(recs) == 0 {
+	recs := m.visible(all)
+	if len(all) == 0 || m.softDeleted {
 		return out.srv.Send(&api.ReadResp{Content: &api.ReadResp_StreamNotFound_{StreamNotFound: &api.ReadResp_StreamNotFound{
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(name)},
 		}}})
 	}
+	// recs holds revisions first … last; reading from before first
+	// starts at first, as on a truncated stream of a real node.
 	var page []*record
-	last := uint64(len(recs) - 1)
+	first, last := uint64(len(all)-len(recs)), uint64(len(all)-1)
 	from := o.GetRevision() // 0 for Start
 	if !backwards {         // inclusive
 		if o.GetEnd() != nil {
 			from = last + 1
 		}
-		for ; from <= last && uint64(len(page)) < count; from++ {
-			page = append(page, recs[from])
+		for from = max(from, first); from <= last && uint64(len(page)) < count; from++ {
+			page = append(page, all[from])
 		}
 	} else { // inclusive too
 		if o.GetEnd() != nil {
 			from = last
 		}
-		for i := int64(min(from, last)); i >= 0 && uint64(len(page)) < count; i-- {
-			page = append(page, recs[i])
+		for i := int64(min(from, last)); i >= int64(first) && uint64(len(page)) < count; i-- {
+			page = append(page, all[i])
 		}
 	}
 	for _, r := range page {
