@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"google.golang.org/grpc/codes"
@@ -22,6 +23,11 @@ var errNotFound = errors.New("stream not found")
 // ErrStreamDeleted is matched with errors.Is for a tombstoned stream: it
 // can be neither read nor appended to again.
 var ErrStreamDeleted = errors.New("stream deleted")
+
+// ErrAppendTooLarge is matched with errors.Is for an append the server
+// refuses for its size (1 MiB of data, metadata and types by default, the
+// server's MaxAppendSize): nothing was written, and a retry fails alike.
+var ErrAppendTooLarge = errors.New("append larger than the server accepts")
 
 // ErrAccessDenied is matched with errors.Is when the server refuses the
 // credentials of the connection string.
@@ -66,6 +72,12 @@ func (s *Store) mapErr(ctx context.Context, err error, op, stream string, expect
 	// (the client wraps it with ErrorCode 0): the server is gone.
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("esdb: %s: %w: %v", op, ErrUnavailable, err)
+	}
+	// The size limit comes back as a bare InvalidArgument (the client
+	// calls it ErrorCodeUnknown); its message is the server's
+	// "Maximum Append Size of N Exceeded.".
+	if st, ok := status.FromError(err); ok && st.Code() == codes.InvalidArgument && strings.Contains(st.Message(), "Maximum Append Size") {
+		return fmt.Errorf("esdb: %s: %w (%s)", op, ErrAppendTooLarge, st.Message())
 	}
 	// Errors the client passes through unwrapped (a dropped subscription
 	// carries the raw gRPC status) are classed by their status code.

@@ -64,7 +64,8 @@
 //
 // Every client error goes through Store.mapErr: wrong expected version
 // becomes *eventstore.ConflictError, stream-not-found an empty read,
-// transport failures ErrUnavailable. Append never retries on its own: a
+// a tombstoned stream ErrStreamDeleted, an append over the server's size
+// limit ErrAppendTooLarge, transport failures ErrUnavailable. Append never retries on its own: a
 // lost connection may or may not have written the events, and only the
 // caller, with the same command id, can retry safely.
 package esdb

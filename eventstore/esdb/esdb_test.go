@@ -63,8 +63,10 @@ func TestContractClientWireTestServer(t *testing.T) {
 					}
 				},
 				Durable: true,
-				// The test server's commit cache never forgets, so a
-				// retry with Any is deduplicated too.
+				// The test server's commit cache forgets only on Restart
+				// and ForgetCommits, which the suite does not call, so a
+				// retry with Any is deduplicated too (not so on a real
+				// server: TestRetryAfterForgottenCommits).
 				AnyRetryBestEffort: false,
 			})
 		})

@@ -2,6 +2,7 @@ package esdb_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
+	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
 )
 
 // TestFeedSkipsSystemEventsInProjectStreams writes, into the project's
@@ -73,4 +75,72 @@ func TestFeedSkipsSystemEventsInProjectStreams(t *testing.T) {
 	require.ErrorIs(t, err, esdb.ErrStreamDeleted)
 	_, err = s.Append(ctx, gone, eventstore.Exact(0), newEvents(1))
 	require.ErrorIs(t, err, esdb.ErrStreamDeleted)
+}
+
+// TestRetryAfterForgottenCommits: once the server's commit cache has
+// forgotten a write (a busy node, a restart), only an exact expectation
+// still recognises a retry; the adapter and the ledger use exact ones.
+func TestRetryAfterForgottenCommits(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{})
+	ctx := context.Background()
+	st := "item-" + uuid.NewString()
+	evs := newEvents(2)
+	first, err := s.Append(ctx, st, eventstore.NoStream(), evs)
+	require.NoError(t, err)
+	srv.ForgetCommits()
+
+	retry, err := s.Append(ctx, st, eventstore.NoStream(), evs)
+	require.NoError(t, err)
+	require.Equal(t, first, retry, "the original write's result")
+	got, err := s.ReadStream(ctx, st, 0)
+	require.NoError(t, err)
+	require.Len(t, got, 2, "written once")
+
+	// Another client (no memory of the ids) retrying with Any: the server
+	// appends again, as a real one may — why Any is never relied on.
+	other := open(t, srv.URL(), esdb.Options{})
+	_, err = other.Append(ctx, st, eventstore.Any(), evs)
+	require.NoError(t, err)
+	got, err = s.ReadStream(ctx, st, 0)
+	require.NoError(t, err)
+	require.Len(t, got, 4, "a forgotten commit retried with Any is written again")
+}
+
+// TestAppendTooLarge: an append over the server's size limit fails with
+// ErrAppendTooLarge, which no retry cures, and writes nothing.
+func TestAppendTooLarge(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{})
+	ctx := context.Background()
+	st := "item-" + uuid.NewString()
+	big := []eventstore.EventData{{ID: uuid.New(), Type: "Tested.v1", Data: []byte(`"` + strings.Repeat("x", esdbtest.MaxAppendSize) + `"`)}}
+	_, err := s.Append(ctx, st, eventstore.NoStream(), big)
+	require.ErrorIs(t, err, esdb.ErrAppendTooLarge)
+	require.NotErrorIs(t, err, esdb.ErrUnavailable)
+	got, err := s.ReadStream(ctx, st, 0)
+	require.NoError(t, err)
+	require.Empty(t, got)
+}
+
+// TestReadAfterMaxCount: with `$maxCount` set, a stream read returns the
+// last events with the server's revisions, and a conflict names the
+// stream's real current revision.
+func TestReadAfterMaxCount(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{})
+	ctx := context.Background()
+	st := "item-" + uuid.NewString()
+	_, err := s.Append(ctx, st, eventstore.NoStream(), newEvents(5))
+	require.NoError(t, err)
+	_, err = srv.SetStreamMetadata(st, []byte(`{"$maxCount": 2}`))
+	require.NoError(t, err)
+	got, err := s.ReadStream(ctx, st, 0)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, []uint64{3, 4}, []uint64{got[0].Revision, got[1].Revision})
+	_, err = s.Append(ctx, st, eventstore.Exact(1), newEvents(1))
+	var ce *eventstore.ConflictError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, uint64(5), ce.Current)
 }

@@ -18,7 +18,11 @@
 //     after the expected revision are compared (all match: the original
 //     result, nothing written; otherwise wrong expected version);
 //     expected == current always appends; any/stream_exists consult a
-//     commit cache (here: unbounded, never forgetting).
+//     commit cache, which, as a real node's, is lost on Restart and can
+//     be made to forget with ForgetCommits (a busy node's bounded cache
+//     forgets too): a retry with any is then appended again.
+//   - The maximum append size (MaxAppendSize, summed over the request as
+//     the server does): InvalidArgument, nothing written.
 //   - $all positions are increasing byte-offset-like numbers with gaps
 //     (commit == prepare), and the log starts with a system event, so an
 //     unfiltered reader sees `$`-prefixed streams and types as on a real
@@ -105,7 +109,7 @@ type Server struct {
 	mu      sync.Mutex
 	log     []*record
 	streams map[string][]*record
-	ids     map[uuid.UUID]*record // the commit cache for any/stream_exists
+	ids     map[uuid.UUID]*record // the commit cache for any/stream_exists; see ForgetCommits
 	next    uint64                // the next position
 	changed chan struct{}         // closed and replaced on every append
 	drop    *ending               // replaced by EndSubscriptions
@@ -179,12 +183,26 @@ func (s *Server) Stop() {
 }
 
 // Restart stops serving and serves the same log again on the same
-// address, like a node restart: connections and subscriptions are lost,
-// the events are not.
+// address, like a node restart: connections, subscriptions and the commit
+// cache are lost, the events are not.
 func (s *Server) Restart() error {
 	s.Stop()
+	s.ForgetCommits()
 	return s.serve(s.Addr())
 }
+
+// ForgetCommits empties the commit cache that answers retries with an
+// any or stream_exists expectation, as a real node's bounded cache
+// forgets older commits under load.
+func (s *Server) ForgetCommits() {
+	s.mu.Lock()
+	clear(s.ids)
+	s.mu.Unlock()
+}
+
+// MaxAppendSize is a real node's default limit on one append request:
+// data, metadata and twice the type's length, summed over its events.
+const MaxAppendSize = 1 << 20
 
 // Subscriptions is how many subscriptions to $all have been started.
 func (s *Server) Subscriptions() int {
@@ -412,6 +430,13 @@ func (h *streams) Append(srv api.Streams_AppendServer) error {
 			return status.Error(codes.InvalidArgument, err.Error())
 		}
 		msgs = append(msgs, m)
+	}
+	size := 0
+	for _, m := range msgs {
+		size += len(m.GetData()) + len(m.GetCustomMetadata()) + 2*len(m.GetMetadata()["type"])
+	}
+	if size > MaxAppendSize {
+		return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
 	}
 	stream := string(opts.GetStreamIdentifier().GetStreamName())
 	if h.s.isDeleted(stream) {
