@@ -107,3 +107,22 @@ func waitDelivered(t *testing.T, r *recorder, done <-chan error, n int) {
 		}
 	}
 }
+
+// TestSubscribeRetriesTheFeedEndRead: the read of the feed's end that
+// starts a subscription fails as a node changing leader answers it; the
+// subscription waits and goes on rather than ending.
+func TestSubscribeRetriesTheFeedEndRead(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	appendRetrying(t, s, "item-"+uuid.NewString(), eventstore.NoStream(), newEvents(1))
+	srv.FailReads(2, status.New(codes.Unknown, "No leader info available in response"))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r := &recorder{}
+	done := make(chan error, 1)
+	go func() { done <- s.Subscribe(ctx, eventstore.Start, r.handle, r.onCaughtUp) }()
+	waitDelivered(t, r, done, 1)
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+}

@@ -3,7 +3,6 @@ package esdb
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -47,7 +46,7 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, handle 
 		if err := s.begin(ctx); err != nil {
 			return err
 		}
-		if !errors.Is(err, ErrUnavailable) {
+		if !errors.Is(err, ErrUnavailable) && !resubscribable(err) {
 			return err // one resubscribing cannot cure
 		}
 		if progressed {
@@ -107,7 +106,7 @@ func (f *follower) follow(ctx context.Context) (progressed bool, _ error) {
 		Filter: s.feed.subscription(),
 	})
 	if err != nil {
-		return false, s.subscriptionErr(ctx, err, "subscribe to $all")
+		return false, s.mapErr(ctx, err, "subscribe to $all", "", nil)
 	}
 	defer sub.Close()
 	for {
@@ -139,7 +138,7 @@ func (f *follower) follow(ctx context.Context) (progressed bool, _ error) {
 			// Subscribe).
 			progressed = true
 		case msg.SubscriptionDropped != nil:
-			return progressed, s.subscriptionErr(ctx, msg.SubscriptionDropped.Error, "subscription to $all")
+			return progressed, s.mapErr(ctx, msg.SubscriptionDropped.Error, "subscription to $all", "", nil)
 		}
 	}
 }
@@ -150,20 +149,11 @@ type handlerError struct{ err error }
 
 func (e handlerError) Error() string { return e.err.Error() }
 
-// subscriptionErr maps the error that ended (or refused) a subscription:
-// as mapErr does, and as ErrUnavailable, which Subscribe retries, for every
-// ending that resubscribable says a later subscription can cure.
-func (s *Store) subscriptionErr(ctx context.Context, err error, op string) error {
-	mapped := s.mapErr(ctx, err, op, "", nil)
-	if errors.Is(mapped, ErrUnavailable) || ctx.Err() != nil || s.isClosed() || !resubscribable(err) {
-		return mapped
-	}
-	return fmt.Errorf("esdb: %s: %w: %v", op, ErrUnavailable, err)
-}
-
-// resubscribable reports whether a subscription that ended with err may
-// succeed again later. The client hands a dropped subscription's gRPC
-// status over raw, without the trailers, so the status alone decides:
+// resubscribable reports whether a subscription that ended with err, or
+// the read of the feed's end before it, may succeed later, beyond what
+// mapErr already calls ErrUnavailable. The client hands a dropped
+// subscription's gRPC status over raw, without the trailers, so the
+// status alone decides:
 //
 //   - Unavailable: a node starting or stopping ("Server Is Not Ready",
 //     "Server Is Too Busy") or a lost connection;

@@ -120,6 +120,10 @@ type Server struct {
 	grpc   *grpc.Server
 	subs   int // subscriptions started, for tests of resubscription
 	rewind int // fault injection: see RewindSubscriptions
+	fail   struct {
+		reads int            // how many more reads of $all fail
+		err   *status.Status // and with what
+	}
 }
 
 // Start starts a server on a free port of 127.0.0.1. Stop it with Stop.
@@ -226,6 +230,25 @@ type ending struct {
 	ch      chan struct{}
 	err     error
 	trailer metadata.MD
+}
+
+// FailReads makes the next n reads of $all (not subscriptions) fail with
+// st, as a node does while it starts, stops or changes leader.
+func (s *Server) FailReads(n int, st *status.Status) {
+	s.mu.Lock()
+	s.fail.reads, s.fail.err = n, st
+	s.mu.Unlock()
+}
+
+// failRead reports the injected failure of a read of $all, if one is due.
+func (s *Server) failRead() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail.reads == 0 {
+		return nil
+	}
+	s.fail.reads--
+	return s.fail.err.Err()
 }
 
 // DropSubscriptions ends every running subscription with Unavailable, as a
@@ -598,6 +621,9 @@ func (h *streams) Read(req *api.ReadReq, srv api.Streams_ReadServer) error {
 		}
 		return h.s.readStream(o.GetStream(), backwards, o.GetCount(), out)
 	case o.GetAll() != nil:
+		if err := h.s.failRead(); err != nil {
+			return err
+		}
 		return h.s.readAll(o.GetAll(), backwards, o.GetCount(), f, out)
 	}
 	return status.Error(codes.InvalidArgument, "read: no stream option")
