@@ -144,3 +144,23 @@ func TestReadAfterMaxCount(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.Equal(t, uint64(5), ce.Current)
 }
+
+// TestReadAfterMaxAge: events older than `$maxAge` are no longer read;
+// the ones after them keep their revisions.
+func TestReadAfterMaxAge(t *testing.T) {
+	srv := startServer(t)
+	s := open(t, srv.URL(), esdb.Options{})
+	ctx := context.Background()
+	st := "item-" + uuid.NewString()
+	_, err := s.Append(ctx, st, eventstore.NoStream(), newEvents(2))
+	require.NoError(t, err)
+	time.Sleep(4500 * time.Millisecond) // a 2 s margin either side of $maxAge
+	_, err = s.Append(ctx, st, eventstore.Exact(1), newEvents(1))
+	require.NoError(t, err)
+	_, err = srv.SetStreamMetadata(st, []byte(`{"$maxAge": 2}`))
+	require.NoError(t, err)
+	got, err := s.ReadStream(ctx, st, 0)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, uint64(2), got[0].Revision)
+}

@@ -45,16 +45,16 @@
 //     stream itself, after which reads and appends of the stream fail with
 //     FailedPrecondition and the `exception: stream-deleted` trailer).
 //   - Truncation and soft delete as a stream read sees them: `$tb`
-//     (truncate before) and `$maxCount` in the metadata hide the events
-//     they cut off, numbering unchanged; SoftDelete sets `$tb` past the
+//     (truncate before), `$maxCount` and `$maxAge` (seconds) in the
+//     metadata hide the events they cut off, numbering unchanged; SoftDelete sets `$tb` past the
 //     last event, after which the stream reads as not found and an
 //     append with no_stream or any recreates it, numbering continuing.
 //     $all still holds the cut-off events (a real node drops them only at
-//     scavenge, which is not implemented), and `$maxAge` is not applied.
+//     scavenge, which is not implemented).
 //   - Subscriptions ended with the status codes a node sends on restarts,
 //     overload and leader changes (EndSubscriptions).
 //
-// Not implemented: scavenging, `$maxAge`, stream subscriptions, persistent
+// Not implemented: scavenging, stream subscriptions, persistent
 // subscriptions, projections, gossip, authentication, TLS, the append size
 // limit, link resolution.
 package esdbtest
@@ -293,6 +293,7 @@ func (s *Server) AppendSystemEvent(stream, typ string) (uint64, error) {
 type streamMeta struct {
 	TruncateBefore *uint64 `json:"$tb,omitempty"`
 	MaxCount       *uint64 `json:"$maxCount,omitempty"`
+	MaxAge         *uint64 `json:"$maxAge,omitempty"` // seconds
 	softDeleted    bool    // until the next append
 }
 
@@ -304,6 +305,12 @@ func (m streamMeta) visible(recs []*record) []*record {
 	}
 	if m.MaxCount != nil && uint64(len(recs)) > *m.MaxCount {
 		from = max(from, uint64(len(recs))-*m.MaxCount)
+	}
+	if m.MaxAge != nil { // events are created in revision order
+		oldest := time.Now().Add(-time.Duration(*m.MaxAge)*time.Second).UnixNano() / 100
+		for from < uint64(len(recs)) && recs[from].created < oldest {
+			from++
+		}
 	}
 	return recs[min(from, uint64(len(recs))):]
 }
