@@ -19,8 +19,8 @@ import (
 // Subscriptions do not survive a server restart, a lost connection or a
 // leader change, and the client does not resubscribe; Subscribe does, with
 // backoff, from the last event it delivered, for every ending a
-// resubscription can cure (see resubscribable). Positions only grow, so an event at or before
-// that position, which a resubscription may replay, is dropped here: no
+// resubscription can cure (see resubscribable). Positions only grow, so
+// an event at or before that position, which a resubscription may replay, is dropped here: no
 // event reaches handle twice. The resume position is the last delivered
 // event's, not the last CheckpointReached: the server's checkpoint may
 // name the next record to read, and a subscription from it (exclusive)

@@ -55,8 +55,8 @@
 //     overload and leader changes (EndSubscriptions).
 //
 // Not implemented: scavenging, stream subscriptions, persistent
-// subscriptions, projections, gossip, authentication, TLS, the append size
-// limit, link resolution.
+// subscriptions, projections, gossip, authentication, TLS, link
+// resolution.
 package esdbtest
 
 import (
