@@ -203,7 +203,7 @@ func (h *httpHandler) websocketInit(ctx context.Context, payload transport.InitP
 	if header != "" {
 		p, err := h.signIn(header)
 		if err != nil {
-			return transport.WithWebsocketCloseCode(ctx, wsCloseCode(err)), nil, err
+			return wsRefuse(ctx, err), nil, err
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 	}

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -178,8 +179,14 @@ func TestSubscriptionNeedsToken(t *testing.T) {
 	}
 
 	bad := dialWS(t, srv, "cat_not-a-token")
-	_, err = bad.next()
-	if websocket.CloseStatus(err) != 4403 {
-		t.Errorf("a bad token: %v, want close 4403", err)
+	err = drain(bad)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4403 {
+		t.Fatalf("a bad token: %v, want close 4403", err)
+	}
+	// The close frame says why, in words a person can act on, not gqlgen's
+	// bare "terminated".
+	if !strings.Contains(ce.Reason, "bearer token is unknown or revoked") {
+		t.Errorf("a bad token closes with reason %q, want one that says the token is unknown", ce.Reason)
 	}
 }
