@@ -57,6 +57,7 @@ type envOption func(*graph.Config, *envSettings)
 type envSettings struct {
 	runProjector bool
 	ledgerOpts   []ledger.Option
+	read         projections.Store // the read models, when not e.read
 }
 
 // noAnonymous turns anonymous reading off.
@@ -73,7 +74,6 @@ func withLimits(l graph.Limits) envOption {
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, events: evmemory.New(), read: projmemory.New(), tokens: map[string]string{}, logs: &syncBuffer{}}
-	e.proj = projections.New(e.events, e.read, projections.WithBatchDelay(time.Millisecond))
 	e.dir = t.TempDir()
 	logger := slog.New(slog.NewTextHandler(e.logs, nil))
 	store := auth.Open(e.dir, auth.WithLogger(logger))
@@ -95,7 +95,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	cfg := graph.Config{
-		Read: e.read, Feed: e.proj, Log: e.events, Tokens: store, AnonymousRead: true,
+		Log: e.events, Tokens: store, AnonymousRead: true,
 		Logger: logger,
 		Now:    func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, graph.Zone) },
 	}
@@ -103,6 +103,12 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg, &settings)
 	}
+	read := projections.Store(e.read)
+	if settings.read != nil {
+		read = settings.read
+	}
+	e.proj = projections.New(e.events, read, projections.WithBatchDelay(time.Millisecond))
+	cfg.Read, cfg.Feed = read, e.proj
 	cfg.Ledger = ledger.New(e.events, settings.ledgerOpts...)
 	e.handler = graph.NewHandler(cfg)
 	e.stop = func() {}

@@ -66,6 +66,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.Use(noNUL{})
 	srv.AroundOperations(withLoaders)
 	srv.AroundOperations(noteOperation)
 	srv.AroundResponses(noteResponse)
