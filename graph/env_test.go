@@ -74,6 +74,7 @@ func withLimits(l graph.Limits) envOption {
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	e := &env{t: t, events: evmemory.New(), read: projmemory.New(), tokens: map[string]string{}, logs: &syncBuffer{}}
+	e.proj = projections.New(e.events, e.read, projections.WithBatchDelay(time.Millisecond))
 	e.dir = t.TempDir()
 	logger := slog.New(slog.NewTextHandler(e.logs, nil))
 	store := auth.Open(e.dir, auth.WithLogger(logger))
@@ -95,7 +96,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	cfg := graph.Config{
-		Log: e.events, Tokens: store, AnonymousRead: true,
+		Read: e.read, Feed: e.proj, Log: e.events, Tokens: store, AnonymousRead: true,
 		Logger: logger,
 		Now:    func() time.Time { return time.Date(2024, 6, 1, 9, 0, 0, 0, graph.Zone) },
 	}
@@ -103,12 +104,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	for _, o := range opts {
 		o(&cfg, &settings)
 	}
-	read := projections.Store(e.read)
 	if settings.read != nil {
-		read = settings.read
+		e.proj = projections.New(e.events, settings.read, projections.WithBatchDelay(time.Millisecond))
+		cfg.Read, cfg.Feed = settings.read, e.proj
 	}
-	e.proj = projections.New(e.events, read, projections.WithBatchDelay(time.Millisecond))
-	cfg.Read, cfg.Feed = read, e.proj
 	cfg.Ledger = ledger.New(e.events, settings.ledgerOpts...)
 	e.handler = graph.NewHandler(cfg)
 	e.stop = func() {}
