@@ -36,7 +36,7 @@ func (noNUL) MutateOperationContext(_ context.Context, oc *graphql.OperationCont
 			return nulError("$"+name, nil)
 		}
 	}
-	w := nulWalk{doc: oc.Doc, seen: map[string]bool{}}
+	w := &nulWalk{doc: oc.Doc}
 	if arg := w.selections(oc.Operation.SelectionSet); arg != nil {
 		return nulError(arg.Name, arg.Position)
 	}
@@ -79,10 +79,10 @@ func hasNUL(v any) bool {
 // operation runs, following each fragment once.
 type nulWalk struct {
 	doc  *ast.QueryDocument
-	seen map[string]bool
+	seen map[string]bool // fragments followed; made at the first spread
 }
 
-func (w nulWalk) selections(set ast.SelectionSet) *ast.Argument {
+func (w *nulWalk) selections(set ast.SelectionSet) *ast.Argument {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
@@ -101,6 +101,9 @@ func (w nulWalk) selections(set ast.SelectionSet) *ast.Argument {
 		case *ast.FragmentSpread:
 			if w.seen[s.Name] || w.doc == nil {
 				continue
+			}
+			if w.seen == nil {
+				w.seen = map[string]bool{}
 			}
 			w.seen[s.Name] = true
 			if f := w.doc.Fragments.ForName(s.Name); f != nil {
