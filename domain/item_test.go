@@ -89,6 +89,10 @@ func TestListItem(t *testing.T) {
 		{name: "basis document required", when: list(func(c *ListItem) { c.Basis = "" }), err: CodeInvalid},
 		{name: "effective date required", when: list(func(c *ListItem) { c.EffectiveFrom = Date{} }), err: CodeInvalid},
 		{name: "invalid UTF-8 refused", when: list(func(c *ListItem) { c.Name = "\xff\xfe" }), err: CodeInvalid},
+		// PostgreSQL text cannot hold NUL: such an event would stop its projector.
+		{name: "NUL refused", when: list(func(c *ListItem) { c.Name = "林木\x00采伐" }), err: CodeInvalid},
+		{name: "NUL refused in optional text", when: list(func(c *ListItem) { c.LegalBasis = "\x00" }), err: CodeInvalid},
+		{name: "NUL refused in the basis", when: list(func(c *ListItem) { c.Basis = "青政发\x00" }), err: CodeInvalid},
 	})
 }
 

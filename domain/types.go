@@ -221,6 +221,11 @@ func optionalText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
 		return Errorf(CodeInvalid, field, "is not valid UTF-8")
 	}
+	// PostgreSQL text cannot hold NUL: an event carrying one would stop the
+	// PostgreSQL projector for good.
+	if strings.IndexByte(s, 0) >= 0 {
+		return Errorf(CodeInvalid, field, "holds a NUL character (U+0000), which no text may contain")
+	}
 	if n := utf8.RuneCountInString(s); n > max {
 		return Errorf(CodeInvalid, field, "is %d characters long; at most %d are allowed", n, max)
 	}

@@ -1,6 +1,9 @@
 package graph_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -89,6 +92,48 @@ func TestAnonymousOff(t *testing.T) {
 		t.Errorf("%v", res.Data)
 	}
 	e.ok(auditor, `{ catalogue { totalCount } }`, nil)
+}
+
+// TestAnonymousOffNullPropagation: refusing an anonymous root field follows
+// the GraphQL spec's null propagation. A nullable root field answers null
+// beside its error; a non-null one (catalogue: ItemConnection!) cannot be
+// null, so the null propagates to the parent and "data" itself is null —
+// not {"catalogue": null}, which no client's types allow.
+func TestAnonymousOffNullPropagation(t *testing.T) {
+	e := newEnv(t, noAnonymous)
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct{ query, data string }{
+		{`{ me { name } }`, `{"me":null}`},                                                     // nullable
+		{`{ catalogue { totalCount } }`, `null`},                                               // non-null
+		{`{ me { name } catalogue { totalCount } }`, `null`},                                   // both: the non-null one nulls data
+		{`{ __schema { queryType { name } } }`, `{"__schema":{"queryType":{"name":"Query"}}}`}, // introspection still answers
+	} {
+		body, _ := json.Marshal(map[string]string{"query": tc.query})
+		resp, err := http.DefaultClient.Do(post(t, srv.URL+"/query", "", "", string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Data   json.RawMessage
+			Errors []gqlError
+		}
+		err = json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Data) != tc.data {
+			t.Errorf("%s: data %s, want %s", tc.query, got.Data, tc.data)
+		}
+		wantErr := !strings.HasPrefix(tc.query, "{ __")
+		if wantErr && (len(got.Errors) == 0 || got.Errors[0].code() != "UNAUTHENTICATED") {
+			t.Errorf("%s: errors %+v, want UNAUTHENTICATED", tc.query, got.Errors)
+		}
+		if !wantErr && len(got.Errors) > 0 {
+			t.Errorf("%s: errors %+v", tc.query, got.Errors)
+		}
+	}
 }
 
 func toStrings(v any) []string {

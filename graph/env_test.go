@@ -57,6 +57,7 @@ type envOption func(*graph.Config, *envSettings)
 type envSettings struct {
 	runProjector bool
 	ledgerOpts   []ledger.Option
+	read         projections.Store // the read models, when not e.read
 }
 
 // noAnonymous turns anonymous reading off.
@@ -102,6 +103,10 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	settings := envSettings{runProjector: true, ledgerOpts: []ledger.Option{ledger.WithJurisdiction(jurisdic)}}
 	for _, o := range opts {
 		o(&cfg, &settings)
+	}
+	if settings.read != nil {
+		e.proj = projections.New(e.events, settings.read, projections.WithBatchDelay(time.Millisecond))
+		cfg.Read, cfg.Feed = settings.read, e.proj
 	}
 	cfg.Ledger = ledger.New(e.events, settings.ledgerOpts...)
 	e.handler = graph.NewHandler(cfg)

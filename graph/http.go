@@ -66,11 +66,12 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(cfg.Limits.MaxComplexity))
 	srv.Use(depthLimit{max: cfg.Limits.MaxDepth})
+	srv.Use(noNUL{})
 	srv.AroundOperations(withLoaders)
 	srv.AroundOperations(noteOperation)
 	srv.AroundResponses(noteResponse)
 	if !cfg.AnonymousRead {
-		srv.AroundRootFields(requireSignIn)
+		srv.AroundFields(requireSignIn)
 	}
 	srv.SetErrorPresenter(r.presentError)
 	srv.SetRecoverFunc(r.recoverPanic)
@@ -203,7 +204,7 @@ func (h *httpHandler) websocketInit(ctx context.Context, payload transport.InitP
 	if header != "" {
 		p, err := h.signIn(header)
 		if err != nil {
-			return transport.WithWebsocketCloseCode(ctx, wsCloseCode(err)), nil, err
+			return wsRefuse(ctx, err), nil, err
 		}
 		ctx = auth.WithPrincipal(ctx, p)
 	}
@@ -317,10 +318,19 @@ func roleList(roles []auth.Role) string {
 // requireSignIn refuses every root field but introspection to anonymous
 // callers, when the server runs with anonymous reading off. GraphiQL can
 // still load the schema before its user pastes a token.
-func requireSignIn(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	if auth.FromContext(ctx) == nil && !strings.HasPrefix(graphql.GetRootFieldContext(ctx).Field.Name, "__") {
-		graphql.AddError(ctx, auth.Unauthenticated("this server does not answer anonymous requests: send Authorization: Bearer <token>"))
-		return graphql.Null
+//
+// It is a field middleware rather than a root-field one so that the refusal
+// is the field's error: gqlgen then nulls the field the way the GraphQL spec
+// says — a nullable root field answers null, a non-null one (catalogue:
+// ItemConnection!) makes "data" null — where a root-field middleware's
+// graphql.Null would put a null into a non-null field.
+func requireSignIn(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	// gqlgen gives an operation's fields a parent context of the operation's
+	// type (Query, Mutation, Subscription), which has none.
+	root := fc.Parent != nil && fc.Parent.Parent == nil
+	if root && auth.FromContext(ctx) == nil && !strings.HasPrefix(fc.Field.Name, "__") {
+		return nil, auth.Unauthenticated("this server does not answer anonymous requests: send Authorization: Bearer <token>")
 	}
 	return next(ctx)
 }

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
@@ -178,8 +179,65 @@ func TestSubscriptionNeedsToken(t *testing.T) {
 	}
 
 	bad := dialWS(t, srv, "cat_not-a-token")
-	_, err = bad.next()
-	if websocket.CloseStatus(err) != 4403 {
-		t.Errorf("a bad token: %v, want close 4403", err)
+	err = drain(bad)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != 4403 {
+		t.Fatalf("a bad token: %v, want close 4403", err)
+	}
+	// The close frame says why, in words a person can act on, not gqlgen's
+	// bare "terminated".
+	if !strings.Contains(ce.Reason, "bearer token is unknown or revoked") {
+		t.Errorf("a bad token closes with reason %q, want one that says the token is unknown", ce.Reason)
+	}
+}
+
+// TestSubscriptionWithoutAfterIsLiveOnly: an events subscription that leaves
+// `after` out delivers only events recorded after it started, none of the
+// backlog, and the schema says so (it once said "from the start").
+func TestSubscriptionWithoutAfterIsLiveOnly(t *testing.T) {
+	e := newEnv(t)
+	f := e.fixture()
+	srv := httptest.NewServer(e.handler)
+	t.Cleanup(srv.Close)
+	backlog, _ := e.events.LastPosition(t.Context())
+	if backlog == 0 {
+		t.Fatal("the fixture wrote no backlog")
+	}
+
+	c := dialWS(t, srv, e.tokens[auditor])
+	c.expect("connection_ack")
+	c.send(wsMessage{ID: "1", Type: "subscribe", Payload: mustJSON(map[string]any{
+		"query": `subscription { events { position type } }`})})
+	time.Sleep(50 * time.Millisecond) // the subscription is live
+	e.delegate(legal, f.itemID, "", "370202", "DEVOLVE", nil)
+	var ev eventPayload
+	if err := json.Unmarshal(c.expect("next").Payload, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Data.Events.Type != "ItemDelegated.v1" || ev.Data.Events.Position != fmt.Sprint(backlog+1) {
+		t.Errorf("first event without after: %+v, want the new ItemDelegated.v1 at %d", ev, backlog+1)
+	}
+
+	res := e.ok(anon, `{ __schema { subscriptionType { fields { name description args { name description } } } } }`, nil)
+	found := false
+	for _, fl := range res.list("__schema.subscriptionType.fields") {
+		field := fl.(map[string]any)
+		if field["name"] != "events" {
+			continue
+		}
+		found = true
+		doc, _ := field["description"].(string)
+		for _, a := range field["args"].([]any) {
+			if arg := a.(map[string]any); arg["name"] == "after" {
+				d, _ := arg["description"].(string)
+				doc += "\n" + d
+			}
+		}
+		if strings.Contains(doc, "from the start") || !strings.Contains(doc, "only new events") {
+			t.Errorf("the schema documents events(after:) as %q; leaving it out gives only new events", doc)
+		}
+	}
+	if !found {
+		t.Error("no events subscription in the schema")
 	}
 }

@@ -3,7 +3,9 @@ package graph
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -51,6 +53,20 @@ func TestWriteResponseMatchesMarshal(t *testing.T) {
 		writeResponse(&got, resp)
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("got %s, want %s", got.Bytes(), want)
+		}
+	}
+}
+
+// TestWSCloseReasonFits: a close reason is cut to a close frame's 123 bytes
+// at a rune boundary, so that a Chinese reason stays valid UTF-8.
+func TestWSCloseReasonFits(t *testing.T) {
+	for _, msg := range []string{"short", strings.Repeat("a", 200), strings.Repeat("区", 60), "a" + strings.Repeat("区", 60)} {
+		got := wsCloseReason(msg)
+		if len(got) > 123 || !utf8.ValidString(got) {
+			t.Errorf("wsCloseReason(%d bytes) = %d bytes, valid UTF-8 %v", len(msg), len(got), utf8.ValidString(got))
+		}
+		if len(msg) <= 123 && got != msg {
+			t.Errorf("a short reason changed: %q", got)
 		}
 	}
 }

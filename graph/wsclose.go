@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
@@ -34,6 +35,28 @@ func wsCloseCode(err error) int {
 		return wsCloseTryAgainLater
 	}
 	return wsCloseForbidden
+}
+
+// wsCloseReason fits message into a close frame's reason, which is at most
+// 123 bytes, cutting at a rune boundary so that the reason stays UTF-8.
+func wsCloseReason(message string) string {
+	const max = 123
+	if len(message) <= max {
+		return message
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(message[cut]) {
+		cut--
+	}
+	return message[:cut] + "…"
+}
+
+// wsRefuse prepares ctx to close a connection refused at connection_init
+// for err with the code and reason that say why; without them gqlgen
+// closes it with a bare "terminated".
+func wsRefuse(ctx context.Context, err error) context.Context {
+	ctx = transport.WithWebsocketCloseCode(ctx, wsCloseCode(err))
+	return transport.AppendCloseReason(ctx, wsCloseReason(err.Error()))
 }
 
 // wsEnd is why the server ended one WebSocket connection.
@@ -102,10 +125,7 @@ func (c *wsConn) WriteClose(code int, message string) error {
 		why := c.end.why
 		c.end.mu.Unlock()
 		if why != nil {
-			code, message = wsCloseCode(why), why.Message
-			if len(message) > 123 { // a close frame's reason is at most 123 bytes
-				message = message[:120] + "…"
-			}
+			code, message = wsCloseCode(why), wsCloseReason(why.Message)
 		}
 	}
 	return c.WebsocketConn.WriteClose(code, message)

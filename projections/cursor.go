@@ -41,13 +41,19 @@ func EncodeCursor(list string, c Cursor) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
+// NotACursor is the refusal of an "after" that is no cursor of the list
+// read: INVALID_INPUT on "after".
+func NotACursor() error {
+	return domain.Errorf(domain.CodeInvalid, "after", "not a cursor of this list")
+}
+
 // DecodeCursor reads a cursor of list; "" is the start (ok false). A
 // cursor that is malformed or from another list is INVALID_INPUT.
 func DecodeCursor(list, s string) (c Cursor, ok bool, err error) {
 	if s == "" {
 		return Cursor{}, false, nil
 	}
-	bad := domain.Errorf(domain.CodeInvalid, "after", "not a cursor of this list")
+	bad := NotACursor()
 	raw, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return Cursor{}, false, bad

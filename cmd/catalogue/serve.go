@@ -40,7 +40,15 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if svc.FirstToken != "" {
 		printFirstToken(stdout, svc.FirstToken)
 	}
-	pos, _ := svc.Read.Checkpoint(ctx)
+	// The position is only reported here; the service is up, and /healthz
+	// says whether the read models answer, so a failed read is logged and
+	// the server keeps serving.
+	position := "unknown"
+	if pos, err := svc.Read.Checkpoint(ctx); err != nil {
+		logger.Warn("read models: cannot read their position", "err", err)
+	} else {
+		position = fmt.Sprint(pos)
+	}
 	log := *data
 	if *events != "" {
 		log = esdb.RedactURL(*events)
@@ -49,8 +57,8 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if r == app.RoleProjector {
 		serving = "" // health only
 	}
-	fmt.Fprintf(stdout, "catalogue serving %s (role %s, event log %s, position %d, ready in %s)\n%s  health: %s/healthz\n",
-		svc.URL(), r, log, pos, time.Since(began).Round(time.Millisecond), serving, svc.URL())
+	fmt.Fprintf(stdout, "catalogue serving %s (role %s, event log %s, position %s, ready in %s)\n%s  health: %s/healthz\n",
+		svc.URL(), r, log, position, time.Since(began).Round(time.Millisecond), serving, svc.URL())
 	<-ctx.Done()
 	fmt.Fprintln(stderr, "shutting down…")
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -1729,10 +1729,15 @@ extend type Query {
 
 type Subscription {
   """
-  The audit log live: every event after position ` + "`" + `after` + "`" + ` (default: from the
-  start), then each new event as the read models include it.
+  The audit log live: first the backlog after position ` + "`" + `after` + "`" + `, then each new
+  event as the read models include it. Leave ` + "`" + `after` + "`" + ` out to get only new
+  events; pass "0" to start from the beginning of the log.
   """
-  events(after: Position, filter: EventFilter): Event! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
+  events(
+    "The backlog after this position comes first; left out, only new events."
+    after: Position
+    filter: EventFilter
+  ): Event! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
 }
 `, BuiltIn: false},
 	{Name: "../items.graphqls", Input: `# Licensing items (行政许可事项): the catalogue, one item with its history,

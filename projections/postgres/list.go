@@ -66,6 +66,12 @@ func page[T any](ctx context.Context, db DB, l *list, p *projections.Page, scan 
 		if after, from, err = projections.DecodeCursor(l.name, p.After); err != nil {
 			return nil, 0, projections.PageInfo{}, err
 		}
+		// PostgreSQL text holds no NUL, so no row here has a key with one:
+		// such a cursor was forged, and PostgreSQL would refuse to compare
+		// with it (an internal error) rather than answer.
+		if strings.IndexByte(after.Key, 0) >= 0 {
+			return nil, 0, projections.PageInfo{}, projections.NotACursor()
+		}
 	}
 	var cursor []string
 	if from {

@@ -162,7 +162,12 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}
 	}
 	if cfg.Role != RoleProjector {
-		pos, _ := s.Read.Checkpoint(ctx)
+		// Read models whose position cannot be read cannot answer either:
+		// refuse to start rather than serve errors.
+		pos, err := s.Read.Checkpoint(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read models: read their position: %w", err)
+		}
 		fmt.Fprintf(cfg.Progress, "read models at position %d (%s)\n", pos, time.Since(began).Round(time.Millisecond))
 	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
