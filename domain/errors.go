@@ -55,14 +55,17 @@ type Class int
 
 // Classes of refusal.
 const (
-	ClassInvalid  Class = iota // the input breaks a rule: fix the input
-	ClassNotFound              // the thing referred to does not exist
-	ClassConflict              // the current state forbids it, or someone else wrote first
+	ClassInvalid   Class = iota // the input breaks a rule: fix the input
+	ClassNotFound               // the thing referred to does not exist
+	ClassConflict               // the current state forbids it, or someone else wrote first
+	ClassForbidden              // the actor may not give this command
 )
 
 // ClassOf tells which class a code belongs to.
 func ClassOf(c Code) Class {
 	switch c {
+	case CodeForbidden:
+		return ClassForbidden
 	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound, CodeEditionNotFound:
 		return ClassNotFound
 	case CodeItemExists, CodeCodeTaken, CodeBodyExists, CodeEditionExists, CodeWrongExpectedVersion,

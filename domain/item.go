@@ -288,6 +288,7 @@ type BodyRef struct {
 // Jurisdiction is the code of the government that keeps this catalogue
 // ("" = not configured: any registered body may receive).
 type DelegateItem struct {
+	By             Actor `json:"-"` // the request's actor, fingerprinted there
 	DelegationID   string
 	From           string
 	To             BodyRef
@@ -298,8 +299,11 @@ type DelegateItem struct {
 	Change
 }
 
-// AcceptDelegation (承接) is made by the receiving body.
+// AcceptDelegation (承接) is made by the receiving body. Body may be left
+// empty: a body officer accepts for its own body, a legal officer for the
+// delegation's receiver.
 type AcceptDelegation struct {
+	By           Actor `json:"-"` // the request's actor, fingerprinted there
 	DelegationID string
 	Body         string
 	Change
@@ -307,6 +311,7 @@ type AcceptDelegation struct {
 
 // WithdrawDelegation (收回) is made by the delegator.
 type WithdrawDelegation struct {
+	By           Actor `json:"-"` // the request's actor, fingerprinted there
 	DelegationID string
 	Change
 }
@@ -430,6 +435,9 @@ func DecideRevokeItem(s Item, c RevokeItem) ([]Event, error) {
 
 // DecideDelegateItem decides a delegation (下放/委托/赋权).
 func DecideDelegateItem(s Item, c DelegateItem) ([]Event, error) {
+	if err := c.By.mayDelegateFrom(c.From); err != nil {
+		return nil, err
+	}
 	if err := s.mustBeLive(); err != nil {
 		return nil, err
 	}
@@ -536,12 +544,16 @@ func (s Item) delegatorPower(c DelegateItem) (*Delegation, error) {
 
 // DecideAcceptDelegation decides an acceptance (承接) by the receiving body.
 func DecideAcceptDelegation(s Item, c AcceptDelegation) ([]Event, error) {
+	body, err := s.acceptingBody(c)
+	if err != nil {
+		return nil, err
+	}
 	d, err := s.runningDelegation(c.DelegationID, c.Change)
 	if err != nil {
 		return nil, err
 	}
-	if d.To != c.Body {
-		return nil, Errorf(CodeWrongBody, "body", "delegation %s goes to %s, not %s; only the receiving body accepts it", d.ID, d.To, c.Body)
+	if d.To != body {
+		return nil, Errorf(CodeWrongBody, "body", "delegation %s goes to %s, not %s; only the receiving body accepts it", d.ID, d.To, body)
 	}
 	if d.Accepted {
 		return nil, Errorf(CodeAlreadyAccepted, "delegationId", "delegation %s was already accepted from %s", d.ID, d.AcceptedFrom)
@@ -549,12 +561,15 @@ func DecideAcceptDelegation(s Item, c AcceptDelegation) ([]Event, error) {
 	if last, has := d.lastDay(); has && c.EffectiveFrom.After(last) {
 		return nil, Errorf(CodeEffectiveDate, "effectiveFrom", "delegation %s ends on %s; it cannot be accepted from %s", d.ID, last, c.EffectiveFrom)
 	}
-	return []Event{DelegationAccepted{ItemID: s.ID, DelegationID: d.ID, Body: c.Body, Change: c.Change}}, nil
+	return []Event{DelegationAccepted{ItemID: s.ID, DelegationID: d.ID, Body: body, Change: c.Change}}, nil
 }
 
 // DecideWithdrawDelegation decides a withdrawal (收回); delegations the
 // receiver passed on end with it.
 func DecideWithdrawDelegation(s Item, c WithdrawDelegation) ([]Event, error) {
+	if err := s.mayWithdraw(c); err != nil {
+		return nil, err
+	}
 	d, err := s.runningDelegation(c.DelegationID, c.Change)
 	if err != nil {
 		return nil, err

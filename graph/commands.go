@@ -78,26 +78,6 @@ func delegationPayload(itemID string, delegationID string, res ledger.Result) *m
 	return &model.DelegationPayload{DelegationID: delegationID, ItemID: itemID, Revision: int(res.Revision), Position: res.Position}
 }
 
-// mayDelegateFrom refuses a body officer a delegation from any body but its
-// own: the catalogue's government delegates through legal officers.
-func mayDelegateFrom(p *auth.Principal, from string) error {
-	if p.Role != auth.BodyOfficer || from == p.Body {
-		return nil
-	}
-	if from == "" {
-		return auth.Forbidden("from: a body officer of %s delegates only its own powers; set from: %q (the catalogue's own government delegates through a legal officer)", p.Body, p.Body)
-	}
-	return auth.Forbidden("from: a body officer of %s cannot delegate for %s", p.Body, from)
-}
-
-// orGovernment names a delegating body for messages.
-func orGovernment(from string) string {
-	if from == "" {
-		return "the catalogue's own government"
-	}
-	return from
-}
-
 func domainPublish(in model.PublishEditionInput) domain.PublishEdition {
 	return domain.PublishEdition{Name: in.Name, Change: change(in.Basis, in.Reason, in.EffectiveFrom)}
 }

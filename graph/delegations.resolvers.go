@@ -10,7 +10,6 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/generated"
 	"github.com/catalogue/catalogue/graph/model"
 	"github.com/catalogue/catalogue/projections"
@@ -49,12 +48,8 @@ func (r *mutationResolver) DelegateItem(ctx context.Context, input model.Delegat
 	if err != nil {
 		return nil, err
 	}
-	from := deref(input.From)
-	if err := mayDelegateFrom(p, from); err != nil {
-		return nil, err
-	}
-	res, err := r.ledger.DelegateItem(ctx, req, input.ItemID, domain.DelegateItem{
-		From: from, To: domain.BodyRef{Code: input.To}, Mode: input.Mode, Scope: input.Scope,
+	res, err := r.ledger.DelegateItem(ctx, req, input.ItemID, domain.DelegateItem{By: p.DomainActor(),
+		From: deref(input.From), To: domain.BodyRef{Code: input.To}, Mode: input.Mode, Scope: input.Scope,
 		EffectiveUntil: deref(input.EffectiveUntil), Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err
@@ -68,25 +63,8 @@ func (r *mutationResolver) AcceptDelegation(ctx context.Context, input model.Acc
 	if err != nil {
 		return nil, err
 	}
-	body := deref(input.Body)
-	if p.Role == auth.BodyOfficer {
-		if body != "" && body != p.Body {
-			return nil, auth.Forbidden("body: a body officer of %s cannot accept for %s", p.Body, body)
-		}
-		body = p.Body
-	}
-	if p.Role == auth.BodyOfficer || body == "" {
-		d, err := r.currentDelegation(ctx, input.ItemID, input.DelegationID)
-		if err != nil {
-			return nil, err
-		}
-		if p.Role == auth.BodyOfficer && d.To != p.Body {
-			return nil, auth.Forbidden("delegationId: delegation %s goes to %s; a body officer of %s cannot accept for it", d.ID, d.To, p.Body)
-		}
-		body = d.To
-	}
-	res, err := r.ledger.AcceptDelegation(ctx, req, input.ItemID, domain.AcceptDelegation{
-		DelegationID: input.DelegationID, Body: body, Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
+	res, err := r.ledger.AcceptDelegation(ctx, req, input.ItemID, domain.AcceptDelegation{By: p.DomainActor(),
+		DelegationID: input.DelegationID, Body: deref(input.Body), Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err
 	}
@@ -99,16 +77,7 @@ func (r *mutationResolver) WithdrawDelegation(ctx context.Context, input model.W
 	if err != nil {
 		return nil, err
 	}
-	if p.Role == auth.BodyOfficer {
-		d, err := r.currentDelegation(ctx, input.ItemID, input.DelegationID)
-		if err != nil {
-			return nil, err
-		}
-		if d.Delegation.From != p.Body {
-			return nil, auth.Forbidden("delegationId: delegation %s was made by %s; a body officer of %s withdraws only what %s delegated", d.ID, orGovernment(d.Delegation.From), p.Body, p.Body)
-		}
-	}
-	res, err := r.ledger.WithdrawDelegation(ctx, req, input.ItemID, domain.WithdrawDelegation{
+	res, err := r.ledger.WithdrawDelegation(ctx, req, input.ItemID, domain.WithdrawDelegation{By: p.DomainActor(),
 		DelegationID: input.DelegationID, Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err

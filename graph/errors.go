@@ -80,6 +80,14 @@ func (r *Resolver) presentError(ctx context.Context, err error) *gqlerror.Error 
 		if conflict.HasCurrent {
 			ext["currentRevision"] = conflict.Current
 		}
+	case errors.As(err, &rule) && domain.ClassOf(rule.Code) == domain.ClassForbidden:
+		// A rule about who may act (decided in the domain, on the log): shown
+		// like every other refusal of a role.
+		ext["code"] = CodeForbidden
+		gqlErr.Message = rule.Message
+		if rule.Field != "" {
+			gqlErr.Message = rule.Field + ": " + rule.Message
+		}
 	case errors.As(err, &rule):
 		ext["code"], ext["rule"] = classCodes[domain.ClassOf(rule.Code)], rule.Code
 		if rule.Field != "" {

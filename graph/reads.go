@@ -56,16 +56,6 @@ func (r *Resolver) delegation(ctx context.Context, itemID, delegationID string, 
 	return nil, domain.Errorf(domain.CodeDelegationNotFound, "delegationId", "item %s has no delegation %s", it.Code, delegationID)
 }
 
-// currentDelegation finds a delegation with everything written so far in
-// the read models, for checks of who may accept or withdraw it: who
-// delegated to whom never changes once recorded, so the read is exact.
-func (r *Resolver) currentDelegation(ctx context.Context, itemID, delegationID string) (*model.Delegation, error) {
-	if err := r.caughtUp(ctx); err != nil {
-		return nil, err
-	}
-	return r.delegation(ctx, itemID, delegationID, projections.Axes{InForceOn: r.today()})
-}
-
 // allPages collects every page of a list whose page size the caller does
 // not choose (an item's delegations).
 func allPages[T any](ctx context.Context, fetch func(after string) ([]T, projections.PageInfo, error)) ([]T, error) {

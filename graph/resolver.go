@@ -129,17 +129,6 @@ func (r *Resolver) await(ctx context.Context, waitFor, asOf *eventstore.Position
 	return nil
 }
 
-// caughtUp waits until the read models include everything written so far:
-// what a check that must not miss a recent write (who may withdraw a
-// delegation made a moment ago) needs.
-func (r *Resolver) caughtUp(ctx context.Context) error {
-	last, err := r.log.LastPosition(ctx)
-	if err != nil {
-		return err
-	}
-	return r.await(ctx, &last, nil)
-}
-
 // principal returns the signed-in principal. The @allow directive has
 // already refused anonymous callers of the fields that use it.
 func principal(ctx context.Context) (*auth.Principal, error) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -18,12 +17,6 @@ func foldItem(s *stream) domain.Item {
 	}
 	return it
 }
-
-// staleReservation is how long a code reservation of version 1 (which does
-// not carry its listing) whose item was never listed keeps the code from
-// others. Reservations written now carry their listing and never lapse:
-// whoever finds one unfinished completes it.
-const staleReservation = time.Minute
 
 // ListItem (新增) lists a new item. The item's id derives from the command
 // id. The code is reserved first in the code's reservation stream, which is
@@ -157,7 +150,7 @@ func (l *Ledger) complete(ctx context.Context, rec eventstore.RecordedEvent, r d
 
 // listUnderOldReservation lists the item of a command whose reservation
 // (at revision rev of the code's stream) was written before reservations
-// carried their listing. Such a reservation lapsed after staleReservation:
+// carried their listing. Such a reservation lapsed after domain.StaleReservation:
 // if the code was reserved again since, listing now would put a second
 // item in force with the code, so it is refused.
 func (l *Ledger) listUnderOldReservation(ctx context.Context, req Request, c domain.ListItem, rev uint64) (Result, error) {
@@ -224,16 +217,7 @@ func (l *Ledger) holds(ctx context.Context, rec eventstore.RecordedEvent, r doma
 			return false, err
 		}
 	}
-	switch {
-	case it.Listed:
-		// Revoked frees the code; listed with another code (its command
-		// id was reused for another listing) never held it.
-		return !it.Revoked && it.Code == r.Code, nil
-	case r.Listing != nil:
-		return true, nil // to be completed by whoever writes next
-	default: // a reservation of version 1
-		return l.now().Sub(rec.RecordedAt) < staleReservation, nil
-	}
+	return domain.ReservationHolds(r, it, l.now().Sub(rec.RecordedAt)), nil
 }
 
 // item returns an item's state as the log holds it.

@@ -15,21 +15,25 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/catalogue/catalogue/domain"
 )
 
-// Role is what a token lets its holder do.
-type Role string
+// Role is what a token lets its holder do. It is the domain's role: the
+// rules about who may delegate or accept are the domain's, decided on the
+// principal the API signs in.
+type Role = domain.Role
 
 // Roles.
 const (
 	// LegalOfficer (司法局/审改办) records every change and publishes editions.
-	LegalOfficer Role = "legal_officer"
+	LegalOfficer = domain.RoleLegalOfficer
 	// BodyOfficer is scoped to one body: accepts what is delegated to it,
 	// passes its own powers on to the bodies under it, and reads.
-	BodyOfficer Role = "body_officer"
+	BodyOfficer = domain.RoleBodyOfficer
 	// Auditor (巡察/审计/督查) reads everything, including the full audit
 	// log, and changes nothing.
-	Auditor Role = "auditor"
+	Auditor = domain.RoleAuditor
 )
 
 // Roles lists every role, for help texts.
@@ -59,6 +63,11 @@ type Principal struct {
 
 // Actor is what event metadata records as who made a change.
 func (p *Principal) Actor() string { return p.Name }
+
+// DomainActor is the principal as the catalogue's rules see it.
+func (p *Principal) DomainActor() domain.Actor {
+	return domain.Actor{Name: p.Name, Role: p.Role, Body: p.Body}
+}
 
 // Is reports whether the principal has one of roles. A nil principal
 // (anonymous) has none.
