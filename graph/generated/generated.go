@@ -48,7 +48,7 @@ type ResolverRoot interface {
 }
 
 type DirectiveRoot struct {
-	Allow func(ctx context.Context, obj any, next graphql.Resolver, roles []auth.Role) (res any, err error)
+	Allow func(ctx context.Context, obj any, next graphql.Resolver, roles []domain.Role) (res any, err error)
 }
 
 type ComplexityRoot struct {
@@ -2481,8 +2481,8 @@ func (ec *executionContext) dir_allow_args(ctx context.Context, rawArgs map[stri
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
-		func(ctx context.Context, v any) ([]auth.Role, error) {
-			return ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, v)
+		func(ctx context.Context, v any) ([]domain.Role, error) {
+			return ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5689,7 +5689,7 @@ func (ec *executionContext) _Item_history(ctx context.Context, field graphql.Col
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal []projections.LogEntry
 					return zeroVal, err
@@ -6038,7 +6038,7 @@ func (ec *executionContext) _Mutation_listItem(ctx context.Context, field graphq
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
 				if err != nil {
 					var zeroVal *model.ItemPayload
 					return zeroVal, err
@@ -6100,7 +6100,7 @@ func (ec *executionContext) _Mutation_amendItem(ctx context.Context, field graph
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
 				if err != nil {
 					var zeroVal *model.ItemPayload
 					return zeroVal, err
@@ -6162,7 +6162,7 @@ func (ec *executionContext) _Mutation_revokeItem(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
 				if err != nil {
 					var zeroVal *model.ItemPayload
 					return zeroVal, err
@@ -6224,7 +6224,7 @@ func (ec *executionContext) _Mutation_registerBody(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
 				if err != nil {
 					var zeroVal *model.BodyPayload
 					return zeroVal, err
@@ -6286,7 +6286,7 @@ func (ec *executionContext) _Mutation_delegateItem(ctx context.Context, field gr
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal *model.DelegationPayload
 					return zeroVal, err
@@ -6348,7 +6348,7 @@ func (ec *executionContext) _Mutation_acceptDelegation(ctx context.Context, fiel
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal *model.DelegationPayload
 					return zeroVal, err
@@ -6410,7 +6410,7 @@ func (ec *executionContext) _Mutation_withdrawDelegation(ctx context.Context, fi
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal *model.DelegationPayload
 					return zeroVal, err
@@ -6472,7 +6472,7 @@ func (ec *executionContext) _Mutation_publishEdition(ctx context.Context, field 
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
 				if err != nil {
 					var zeroVal *model.EditionPayload
 					return zeroVal, err
@@ -6599,8 +6599,8 @@ func (ec *executionContext) _Principal_role(ctx context.Context, field graphql.C
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6989,7 +6989,7 @@ func (ec *executionContext) _Query_events(ctx context.Context, field graphql.Col
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal *model.EventConnection
 					return zeroVal, err
@@ -7261,7 +7261,7 @@ func (ec *executionContext) _Subscription_events(ctx context.Context, field grap
 			directive0 := next
 
 			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
 				if err != nil {
 					var zeroVal *projections.LogEntry
 					return zeroVal, err
@@ -12288,15 +12288,15 @@ func (ec *executionContext) unmarshalNRevokeItemInput2githubᚗcomᚋcatalogue�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole(ctx context.Context, v any) (domain.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
-	res := unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole[tmp]
+	res := unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole[tmp]
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole(ctx context.Context, sel ast.SelectionSet, v domain.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole[v])
+	res := graphql.MarshalString(marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole[v])
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -12306,25 +12306,25 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋ
 }
 
 var (
-	unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole = map[string]auth.Role{
+	unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole = map[string]domain.Role{
 		"LEGAL_OFFICER": auth.LegalOfficer,
 		"BODY_OFFICER":  auth.BodyOfficer,
 		"AUDITOR":       auth.Auditor,
 	}
-	marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole = map[auth.Role]string{
+	marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole = map[domain.Role]string{
 		auth.LegalOfficer: "LEGAL_OFFICER",
 		auth.BodyOfficer:  "BODY_OFFICER",
 		auth.Auditor:      "AUDITOR",
 	}
 )
 
-func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx context.Context, v any) ([]auth.Role, error) {
+func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx context.Context, v any) ([]domain.Role, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
-	res := make([]auth.Role, len(vSlice))
+	res := make([]domain.Role, len(vSlice))
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
-		res[i], err = ec.unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole(ctx, vSlice[i])
+		res[i], err = ec.unmarshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}
@@ -12332,11 +12332,11 @@ func (ec *executionContext) unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalog
 	return res, nil
 }
 
-func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []domain.Role) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋauthᚐRole(ctx, sel, v[i])
+		return ec.marshalNRole2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRole(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
