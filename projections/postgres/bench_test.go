@@ -18,7 +18,6 @@ import (
 	eventmemory "github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
 	"github.com/catalogue/catalogue/projections"
-	"github.com/catalogue/catalogue/projections/postgres"
 	"github.com/catalogue/catalogue/projections/projectionstest"
 )
 
@@ -273,72 +272,4 @@ func BenchmarkQueries(b *testing.B) {
 			})
 		}
 	}
-}
-
-// BenchmarkCopyLog decides between the writer's hand-written binary COPY
-// encoder (copyRows) and pgx's CopyFrom, which boxes each value and
-// encodes it by its codec's plan: in each iteration both write the same
-// rows (the log table's rows of the city's events) into fresh schemas, in
-// batches of rebuildBatch rows, one COPY per batch in its own transaction
-// as Apply writes them; encoding is timed with the COPY, and which runs
-// first alternates between iterations. speedup is pgx's time / the
-// hand-written encoder's: the encoder is kept only at speedup ≥ 1.2.
-func BenchmarkCopyLog(b *testing.B) {
-	needPostgres(b)
-	log, err := cityLog()
-	if err != nil {
-		b.Fatal(err)
-	}
-	rows := logRows(b, log)
-	table := func(s *postgres.Store) pgx.Identifier { return pgx.Identifier{s.Schema(), "log"} }
-	paths := []func(s *postgres.Store) error{
-		func(s *postgres.Store) error { // hand-written encoder
-			return inBatches(rows, func(tx pgx.Tx, batch [][]any) error {
-				cols := make([]string, len(logColumns))
-				for i, c := range logColumns {
-					cols[i] = pgx.Identifier{c}.Sanitize()
-				}
-				_, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(postgres.EncodeLogRows(batch)),
-					"COPY "+table(s).Sanitize()+" ("+strings.Join(cols, ", ")+") FROM STDIN (FORMAT binary)")
-				return err
-			})
-		},
-		func(s *postgres.Store) error { // pgx.CopyFrom
-			return inBatches(rows, func(tx pgx.Tx, batch [][]any) error {
-				_, err := tx.CopyFrom(ctx, table(s), logColumns, pgx.CopyFromRows(batch))
-				return err
-			})
-		},
-	}
-	var took [2]time.Duration
-	i := 0
-	for b.Loop() {
-		for k := range paths {
-			p := (i + k) % 2
-			s := newStore(b)
-			settle(b)
-			start := time.Now()
-			if err := paths[p](s); err != nil {
-				b.Fatal(err)
-			}
-			took[p] += time.Since(start)
-		}
-		i++
-	}
-	n := float64(len(rows)) * float64(b.N)
-	b.ReportMetric(n/took[0].Seconds(), "hand-rows/s")
-	b.ReportMetric(n/took[1].Seconds(), "pgx-rows/s")
-	b.ReportMetric(took[1].Seconds()/took[0].Seconds(), "speedup")
-}
-
-// inBatches calls copy for each rebuildBatch rows, each in a transaction.
-func inBatches(rows [][]any, copy func(tx pgx.Tx, batch [][]any) error) error {
-	for len(rows) > 0 {
-		batch := rows[:min(rebuildBatch, len(rows))]
-		rows = rows[len(batch):]
-		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return copy(tx, batch) }); err != nil {
-			return err
-		}
-	}
-	return nil
 }
