@@ -36,7 +36,7 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	l := cfg.Limits
-	r := &Resolver{ledger: cfg.Ledger, read: newReadCache(cfg.Read, cfg.Feed, l.cacheBytes(cacheSharePages)), feed: cfg.Feed, log: cfg.Log, logger: cfg.Logger, now: cfg.Now, limits: l}
+	r := &Resolver{ledger: cfg.Ledger, read: cfg.Read, feed: cfg.Feed, log: cfg.Log, logger: cfg.Logger, now: cfg.Now, limits: l}
 	h := &httpHandler{tokens: cfg.Tokens, limits: l, logger: cfg.Logger, anonymous: cfg.AnonymousRead,
 		cache: newResponseCache(cfg.Feed, r.today, l.MaxTokens, l.cacheBytes(cacheShareAnswers), l.cacheBytes(cacheShareRequests))}
 	documents := newDocumentCache(l.documentCacheBytes())

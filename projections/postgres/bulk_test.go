@@ -93,7 +93,7 @@ func TestBulkResumes(t *testing.T) {
 	requireSameStructure(t, plain.Schema(), s.Schema())
 }
 
-// Apply writes its rows in COPY's binary format by its own encoder: every
+// Apply writes its rows by COPY (pgx's CopyFrom, binary format): every
 // column type and edge value — NULL and early dates (before 1970 and
 // 2000, the server's epoch) and late ones, empty and nil arrays, an empty
 // string in an array, non-ASCII text, JSON — reads back as it was, in
