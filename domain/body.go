@@ -113,18 +113,9 @@ func DecidePublishEdition(s Edition, c PublishEdition) ([]Event, error) {
 	return []Event{EditionPublished{Name: c.Name, Change: c.Change}}, nil
 }
 
-// Stream names. Each aggregate has its own stream; reservation streams keep
-// cross-item rules (unique codes) without a global lock.
-const (
-	ItemStreamPrefix     = "item-"
-	BodyStreamPrefix     = "body-"
-	EditionStreamPrefix  = "edition-"
-	ItemCodeStreamPrefix = "itemcode-"
-)
-
 // ItemStream, BodyStream, EditionStream and ItemCodeStream name the stream
-// of one aggregate.
-func ItemStream(id string) string       { return ItemStreamPrefix + id }
-func BodyStream(code string) string     { return BodyStreamPrefix + code }
-func EditionStream(name string) string  { return EditionStreamPrefix + name }
-func ItemCodeStream(code string) string { return ItemCodeStreamPrefix + code }
+// of one aggregate (registry.go lists the kinds).
+func ItemStream(id string) string       { return ItemStreams.Stream(id) }
+func BodyStream(code string) string     { return BodyStreams.Stream(code) }
+func EditionStream(name string) string  { return EditionStreams.Stream(name) }
+func ItemCodeStream(code string) string { return ItemCodeStreams.Stream(code) }

@@ -3,37 +3,16 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 )
-
-// decoders maps every stored type name — current and older versions — to a
-// function that decodes its JSON into the current event struct. Names are
-// listed by hand, never derived by reflection, so renaming a Go type cannot
-// orphan stored history. An older version gets an entry here that upcasts it.
-var decoders = map[string]func([]byte) (Event, error){
-	TypeItemListed:          decodeAs[ItemListed],
-	TypeItemAmended:         decodeAs[ItemAmended],
-	TypeItemDelegated:       decodeAs[ItemDelegated],
-	TypeDelegationAccepted:  decodeAs[DelegationAccepted],
-	TypeDelegationWithdrawn: decodeAs[DelegationWithdrawn],
-	TypeItemRevoked:         decodeAs[ItemRevoked],
-	TypeItemCodeReserved:    decodeAs[ItemCodeReserved],
-	TypeItemCodeReservedV1:  decodeAs[ItemCodeReserved], // has no listing
-	TypeBodyRegistered:      decodeAs[BodyRegistered],
-	TypeEditionPublished:    decodeAs[EditionPublished],
-}
-
-func decodeAs[T Event](data []byte) (Event, error) {
-	var e T
-	if err := json.Unmarshal(data, &e); err != nil {
-		return nil, err
-	}
-	return e, nil
-}
 
 // Encode returns an event's type name and JSON data. Strings are written as
 // UTF-8 as they are (no \u escapes for Chinese), so stored bytes are
 // readable and round-trip exactly.
 func Encode(e Event) (string, []byte, error) {
+	if def, ok := byType[e.EventType()]; !ok || !def.Current || def.Go != reflect.TypeOf(e) {
+		return "", nil, fmt.Errorf("encode %s: %T is not registered as the current version of %s (registry.go)", e.EventType(), e, e.EventType())
+	}
 	data, err := json.Marshal(e)
 	if err != nil {
 		return "", nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
@@ -43,11 +22,11 @@ func Encode(e Event) (string, []byte, error) {
 
 // Decode turns stored JSON back into an event, upcasting older versions.
 func Decode(eventType string, data []byte) (Event, error) {
-	dec, ok := decoders[eventType]
+	def, ok := byType[eventType]
 	if !ok {
 		return nil, fmt.Errorf("unknown event type %q", eventType)
 	}
-	e, err := dec(data)
+	e, err := def.decode(data, json.Unmarshal)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", eventType, err)
 	}
@@ -56,6 +35,27 @@ func Decode(eventType string, data []byte) (Event, error) {
 
 // KnownType reports whether the codec can decode eventType.
 func KnownType(eventType string) bool {
-	_, ok := decoders[eventType]
+	_, ok := byType[eventType]
 	return ok
+}
+
+// ChangeOf returns the legal change an event records (basis document,
+// reason, effective date): every event that embeds Change has one; others
+// (a code reservation) give the zero Change.
+func ChangeOf(e Event) Change {
+	if c, ok := e.(interface{ legalChange() Change }); ok {
+		return c.legalChange()
+	}
+	return Change{}
+}
+
+func (c Change) legalChange() Change { return c }
+
+// ItemOf returns the item an event concerns, or "" for an event that
+// concerns none.
+func ItemOf(e Event) string {
+	if i, ok := e.(interface{ concernsItem() string }); ok {
+		return i.concernsItem()
+	}
+	return ""
 }

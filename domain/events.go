@@ -145,3 +145,12 @@ func (ItemRevoked) EventType() string         { return TypeItemRevoked }
 func (ItemCodeReserved) EventType() string    { return TypeItemCodeReserved }
 func (BodyRegistered) EventType() string      { return TypeBodyRegistered }
 func (EditionPublished) EventType() string    { return TypeEditionPublished }
+
+// concernsItem names the item an event concerns (ItemOf).
+func (e ItemListed) concernsItem() string          { return e.ItemID }
+func (e ItemAmended) concernsItem() string         { return e.ItemID }
+func (e ItemDelegated) concernsItem() string       { return e.ItemID }
+func (e DelegationAccepted) concernsItem() string  { return e.ItemID }
+func (e DelegationWithdrawn) concernsItem() string { return e.ItemID }
+func (e ItemRevoked) concernsItem() string         { return e.ItemID }
+func (e ItemCodeReserved) concernsItem() string    { return e.ItemID }

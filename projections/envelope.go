@@ -2,7 +2,6 @@ package projections
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
@@ -22,20 +21,10 @@ type Envelope struct {
 	Meta  eventstore.Metadata
 }
 
-// ours lists the stream prefixes this program writes (domain's stream
-// names). An event in any other stream is foreign.
-var ours = []string{domain.ItemStreamPrefix, domain.BodyStreamPrefix, domain.EditionStreamPrefix, domain.ItemCodeStreamPrefix}
-
-// Ours reports whether stream is one of the catalogue's streams. Events of
-// our streams must decode; anything else is tolerated and skipped.
-func Ours(stream string) bool {
-	for _, p := range ours {
-		if strings.HasPrefix(stream, p) {
-			return true
-		}
-	}
-	return false
-}
+// Ours reports whether stream is one of the catalogue's streams (the
+// domain's registry knows their kinds). Events of our streams must decode;
+// anything else is tolerated and skipped.
+func Ours(stream string) bool { return domain.OwnStream(stream) }
 
 // Decode decodes a recorded event. An event of one of our streams whose
 // type is unknown or whose data or metadata do not decode is an error that

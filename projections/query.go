@@ -2,6 +2,7 @@ package projections
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/catalogue/catalogue/domain"
@@ -232,4 +233,15 @@ func (q AuditQuery) Matches(e *LogEntry) bool {
 		(q.ItemID == "" || e.ItemID == q.ItemID) &&
 		(q.Body == "" || slices.Contains(e.Bodies, q.Body)) &&
 		(q.Basis == "" || e.Basis == q.Basis)
+}
+
+// Matcher returns the catalogue query's filters on particulars (department,
+// level, text) as one function, with the text lowered once.
+func (q CatalogueQuery) Matcher() func(domain.ItemFacts) bool {
+	text := strings.ToLower(strings.TrimSpace(q.Text))
+	return func(f domain.ItemFacts) bool {
+		return (q.Department == "" || f.Department == q.Department) &&
+			(q.Level == "" || f.Level == q.Level) &&
+			(text == "" || MatchesText(f, text))
+	}
 }

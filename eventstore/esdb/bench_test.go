@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 )
@@ -33,7 +34,7 @@ func rawClient(b *testing.B, url string) *esdbclient.Client {
 
 func BenchmarkAppend(b *testing.B) {
 	srv := startServer(b)
-	s := open(b, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes})
+	s := open(b, srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes()})
 	raw := rawClient(b, srv.URL())
 	ctx := context.Background()
 	ours, theirs := "item-"+uuid.NewString(), "item-"+uuid.NewString()
@@ -66,7 +67,7 @@ func BenchmarkAppend(b *testing.B) {
 func BenchmarkSubscribe(b *testing.B) {
 	const events = 2000
 	srv := startServer(b)
-	s := open(b, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes})
+	s := open(b, srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes()})
 	raw := rawClient(b, srv.URL())
 	ctx := context.Background()
 	for i := range events / 100 {
@@ -95,7 +96,7 @@ func BenchmarkSubscribe(b *testing.B) {
 
 		t0 = time.Now()
 		sub, err := raw.SubscribeToAll(ctx, esdbclient.SubscribeToAllOptions{From: esdbclient.Start{},
-			Filter: &esdbclient.SubscriptionFilter{Type: esdbclient.StreamFilterType, Prefixes: esdb.ProjectStreamPrefixes}})
+			Filter: &esdbclient.SubscriptionFilter{Type: esdbclient.StreamFilterType, Prefixes: domain.StreamPrefixes()}})
 		require.NoError(b, err)
 		for n = 0; n < events; {
 			m := sub.Recv()

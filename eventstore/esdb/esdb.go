@@ -87,10 +87,6 @@ import (
 	"github.com/catalogue/catalogue/eventstore"
 )
 
-// ProjectStreamPrefixes are the prefixes of the catalogue's streams, the
-// server-side filter of a production feed.
-var ProjectStreamPrefixes = []string{"item-", "body-", "edition-", "itemcode-"}
-
 // Options tune a Store; the zero value is usable.
 type Options struct {
 	// StreamPrefixes limits the feed to streams with these prefixes; empty

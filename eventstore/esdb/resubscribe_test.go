@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 )
@@ -36,7 +37,7 @@ func TestSubscriptionResubscribesOnServerEndings(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := startServer(t)
-			s := open(t, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+			s := open(t, srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes(), RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
 			st := "item-" + uuid.NewString()
 			appendRetrying(t, s, st, eventstore.NoStream(), newEvents(1))
 
@@ -113,7 +114,7 @@ func waitDelivered(t *testing.T, r *recorder, done <-chan error, n int) {
 // subscription waits and goes on rather than ending.
 func TestSubscribeRetriesTheFeedEndRead(t *testing.T) {
 	srv := startServer(t)
-	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
+	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes(), RetryMin: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
 	appendRetrying(t, s, "item-"+uuid.NewString(), eventstore.NoStream(), newEvents(1))
 	srv.FailReads(2, status.New(codes.Unknown, "No leader info available in response"))
 

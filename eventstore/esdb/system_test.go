@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
@@ -23,7 +24,7 @@ import (
 // restart. Test server, real client.
 func TestFeedSkipsSystemEventsInProjectStreams(t *testing.T) {
 	srv := startServer(t)
-	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes})
+	s := open(t, srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes()})
 	ctx := context.Background()
 	kept, gone := "item-"+uuid.NewString(), "item-"+uuid.NewString()
 	appendRetrying(t, s, kept, eventstore.NoStream(), newEvents(1))

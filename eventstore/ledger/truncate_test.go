@@ -21,7 +21,7 @@ func openESDB(t *testing.T) (*esdbtest.Server, *esdb.Store) {
 	srv, err := esdbtest.Start()
 	require.NoError(t, err)
 	t.Cleanup(srv.Stop)
-	s, err := esdb.Open(context.Background(), srv.URL(), esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := esdb.Open(context.Background(), srv.URL(), esdb.Options{StreamPrefixes: domain.StreamPrefixes(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	return srv, s

@@ -20,7 +20,6 @@ import (
 	"cmp"
 	"context"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -144,7 +143,7 @@ func copyLog(src, dst eventstore.Store) error {
 	streams := map[string][]eventstore.EventData{}
 	for _, e := range events {
 		if _, ok := streams[e.Stream]; !ok {
-			if strings.HasPrefix(e.Stream, domain.BodyStreamPrefix) {
+			if domain.BodyStreams.Holds(e.Stream) {
 				bodies = append(bodies, e.Stream)
 			} else {
 				others = append(others, e.Stream)

@@ -18,7 +18,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -198,7 +197,7 @@ func (s *Store) apply(env *projections.Envelope) {
 	}
 	s.concern = bodies
 	var it *item // the item the event concerns, if any
-	if id := projections.ItemIDOf(env.Event); id != "" {
+	if id := domain.ItemOf(env.Event); id != "" {
 		it = s.item(id)
 	}
 	s.appendLog(env, it, bodies)
@@ -216,7 +215,7 @@ func (s *Store) apply(env *projections.Envelope) {
 // appendLog records the event in the global log; it concerns item (nil if
 // none) and bodies.
 func (s *Store) appendLog(env *projections.Envelope, it *item, bodies []sym) {
-	ch := projections.ChangeOf(env.Event)
+	ch := domain.ChangeOf(env.Event)
 	e := entry{
 		pos: env.Position, sec: env.RecordedAt.Unix(), nsec: int32(env.RecordedAt.Nanosecond()),
 		typ: s.syms.intern(env.Type), basis: s.syms.intern(ch.Basis), actor: s.syms.intern(env.Meta.Actor),
@@ -266,7 +265,7 @@ func (s *Store) item(id string) *item {
 // isItemStream reports whether stream is domain.ItemStream(id), without
 // building the name for every event.
 func isItemStream(stream, id string) bool {
-	return strings.HasPrefix(stream, domain.ItemStreamPrefix) && stream[len(domain.ItemStreamPrefix):] == id
+	return domain.ItemStreams.IsStreamOf(stream, id)
 }
 
 // addBody adds a body to those an event concerns, once; 0 (no body) is

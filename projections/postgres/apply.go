@@ -273,9 +273,9 @@ func (w *writer) apply(env *projections.Envelope) {
 		}
 	}
 	w.highWater = max(w.highWater, nanos(env.RecordedAt))
-	ch := projections.ChangeOf(env.Event)
+	ch := domain.ChangeOf(env.Event)
 	w.log = append(w.log, []any{pos(p), [16]byte(env.ID), env.Stream, int64(env.Revision), env.Type, env.Data,
-		projections.ItemIDOf(env.Event), textArray(bodies), ch.Basis, ch.Reason, pgDate(ch.EffectiveFrom), env.Meta.Actor,
+		domain.ItemOf(env.Event), textArray(bodies), ch.Basis, ch.Reason, pgDate(ch.EffectiveFrom), env.Meta.Actor,
 		env.Meta.CommandID, env.Meta.CorrelationID, env.Meta.CausationID, nanos(env.RecordedAt), w.highWater, factsChange})
 }
 

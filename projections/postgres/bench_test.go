@@ -183,8 +183,8 @@ func logRows(b *testing.B, log eventstore.Store) [][]any {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ch := projections.ChangeOf(env.Event)
-		out[i] = []any{int64(r.Position), [16]byte(r.ID), r.Stream, int64(r.Revision), r.Type, r.Data, projections.ItemIDOf(env.Event), []string{},
+		ch := domain.ChangeOf(env.Event)
+		out[i] = []any{int64(r.Position), [16]byte(r.ID), r.Stream, int64(r.Revision), r.Type, r.Data, domain.ItemOf(env.Event), []string{},
 			ch.Basis, ch.Reason, nil, env.Meta.Actor, env.Meta.CommandID, env.Meta.CorrelationID, env.Meta.CausationID,
 			r.RecordedAt.UnixNano(), r.RecordedAt.UnixNano(), false}
 	}

@@ -138,8 +138,8 @@ func testItemHistory(f *fixture) {
 		require.NotEmpty(t, e.CommandID)
 		ev, err := domain.Decode(s.Type, s.Data)
 		require.NoError(t, err)
-		require.Equal(t, projections.ChangeOf(ev).Basis, e.Basis)
-		require.Equal(t, projections.ChangeOf(ev).EffectiveFrom, e.EffectiveFrom)
+		require.Equal(t, domain.ChangeOf(ev).Basis, e.Basis)
+		require.Equal(t, domain.ChangeOf(ev).EffectiveFrom, e.EffectiveFrom)
 		require.Equal(t, "依法调整（“证照分离”改革）", e.Reason)
 	}
 	require.Equal(t, "青政发〔2023〕1号", h[0].Basis)

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
@@ -25,7 +26,7 @@ func OpenEvents(ctx context.Context, dir, events string, log *slog.Logger, accep
 	case strings.HasPrefix(events, "esdb://"), strings.HasPrefix(events, "esdb+discover://"):
 		// The feed carries only the catalogue's streams, filtered on the
 		// server.
-		return esdb.Open(ctx, events, esdb.Options{StreamPrefixes: esdb.ProjectStreamPrefixes, Logger: log})
+		return esdb.Open(ctx, events, esdb.Options{StreamPrefixes: domain.StreamPrefixes(), Logger: log})
 	default:
 		return nil, fmt.Errorf("event log %q: want empty (SQLite in the data directory) or an esdb:// or esdb+discover:// connection string", esdb.RedactURL(events))
 	}
