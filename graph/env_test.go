@@ -15,7 +15,7 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 	evmemory "github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/graph"
 	"github.com/catalogue/catalogue/graph/auth"

@@ -16,7 +16,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/importer"
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // parse parses flags that may come before or after positional arguments

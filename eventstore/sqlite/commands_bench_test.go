@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // benchItems is how many items the commands spread over; each command

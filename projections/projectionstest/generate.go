@@ -10,7 +10,7 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Shape sizes a generated catalogue: one city with its districts, each with

@@ -22,7 +22,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/importer"
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Config sizes the log.

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Body is one body to register, from a list of divisions (parents first).

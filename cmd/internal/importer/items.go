@@ -15,7 +15,7 @@ import (
 
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Options are what every imported change carries.

@@ -11,7 +11,7 @@ import (
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // openESDB is a ledger on the EventStoreDB adapter and esdbtest's server,

@@ -21,7 +21,7 @@ import (
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
 	"github.com/catalogue/catalogue/projections"
@@ -33,7 +33,7 @@ import (
 // faults injected around every append, checking after each step, on the
 // log itself, that no code is held by two items in force.
 //
-//	go test -run Chaos -chaos.steps 2000 -chaos.seed 7 ./eventstore/ledger
+//	go test -run Chaos -chaos.steps 2000 -chaos.seed 7 ./ledger
 var (
 	chaosSteps = flag.Int("chaos.steps", 0, "steps of the chaos walk per backend (0: the CI default)")
 	chaosSeed  = flag.Uint64("chaos.seed", 0, "seed of the chaos walk (0: the fixed CI seeds)")

@@ -9,7 +9,7 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/eventstore/ledger"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // A command id reused for a different command is refused with
