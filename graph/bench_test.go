@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
 	"github.com/catalogue/catalogue/graph"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/projections"
 	projmemory "github.com/catalogue/catalogue/projections/memory"
 )

@@ -7,9 +7,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/model"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // request builds the ledger request of a mutation. The actor is the

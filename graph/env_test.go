@@ -15,10 +15,10 @@ import (
 
 	"github.com/99designs/gqlgen/client"
 
-	"github.com/catalogue/catalogue/ledger"
 	evmemory "github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/graph"
 	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/projections"
 	projmemory "github.com/catalogue/catalogue/projections/memory"
 )

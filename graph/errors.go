@@ -13,9 +13,9 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/model"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // The codes every error carries in extensions.code. Clients branch on them;

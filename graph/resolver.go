@@ -15,8 +15,8 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/graph/auth"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/projections"
 )
 

@@ -21,9 +21,9 @@ import (
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 	"github.com/catalogue/catalogue/eventstore/esdb/esdbtest"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/eventstore/sqlite"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/projections"
 	projmemory "github.com/catalogue/catalogue/projections/memory"
 )

@@ -14,8 +14,8 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 var ctx = context.Background()

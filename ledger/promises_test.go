@@ -10,8 +10,8 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // clock is a settable clock for the ledger.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Actors of the scenario: most changes are recorded by one legal officer,

@@ -13,10 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/graph"
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/graphiql"
+	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/projections"
 )
 

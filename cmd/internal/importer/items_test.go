@@ -9,8 +9,8 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/importer"
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/ledger"
 	"github.com/catalogue/catalogue/eventstore/memory"
+	"github.com/catalogue/catalogue/ledger"
 )
 
 // Importing a file again completes it and records nothing twice, whoever
