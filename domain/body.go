@@ -23,20 +23,22 @@ func EvolveBody(s Body, e Event) Body {
 }
 
 // RegisterBody makes a district, zone or township (or a city or province at
-// the top of a chain) known. Parent is the registered state of the parent
-// body when Parent code is set.
+// the top of a chain) known, under the body whose code is Parent ("" for a
+// body at the top of a chain).
 type RegisterBody struct {
 	Code   string
 	Name   string
 	Kind   BodyKind
-	Parent *Body
+	Parent string
 	Change
 }
 
 // DecideRegisterBody decides a registration: codes are unique, the parent
 // must be registered and of a kind that can hold the new body (a township
-// belongs to a district; a district to a city).
-func DecideRegisterBody(s Body, c RegisterBody) ([]Event, error) {
+// belongs to a district; a district to a city). parent is the state of the
+// body c.Parent names, looked up by the caller (ignored when c.Parent is
+// empty): the rule reads no store.
+func DecideRegisterBody(s Body, parent Body, c RegisterBody) ([]Event, error) {
 	if err := requireText("code", c.Code, 32); err != nil {
 		return nil, err
 	}
@@ -56,18 +58,15 @@ func DecideRegisterBody(s Body, c RegisterBody) ([]Event, error) {
 		return nil, Errorf(CodeBodyExists, "code", "body %s (%s) is already registered", s.Code, s.Name)
 	}
 	allowed := parentKinds[c.Kind]
-	parent := ""
 	switch {
-	case c.Parent == nil && len(allowed) > 0:
+	case c.Parent == "" && len(allowed) > 0:
 		return nil, Errorf(CodeBodyHierarchy, "parent", "a %s needs a parent (%s)", c.Kind, kindList(allowed))
-	case c.Parent != nil && !c.Parent.Registered:
-		return nil, Errorf(CodeBodyNotFound, "parent", "parent body %s is not registered", c.Parent.Code)
-	case c.Parent != nil && !slices.Contains(allowed, c.Parent.Kind):
-		return nil, Errorf(CodeBodyHierarchy, "parent", "a %s cannot belong to %s, a %s", c.Kind, c.Parent.Code, c.Parent.Kind)
-	case c.Parent != nil:
-		parent = c.Parent.Code
+	case c.Parent != "" && (!parent.Registered || parent.Code != c.Parent):
+		return nil, Errorf(CodeBodyNotFound, "parent", "parent body %s is not registered", c.Parent)
+	case c.Parent != "" && !slices.Contains(allowed, parent.Kind):
+		return nil, Errorf(CodeBodyHierarchy, "parent", "a %s cannot belong to %s, a %s", c.Kind, c.Parent, parent.Kind)
 	}
-	return []Event{BodyRegistered{Code: c.Code, Name: c.Name, Kind: c.Kind, Parent: parent, Change: c.Change}}, nil
+	return []Event{BodyRegistered{Code: c.Code, Name: c.Name, Kind: c.Kind, Parent: c.Parent, Change: c.Change}}, nil
 }
 
 func kindList(ks []BodyKind) string {

@@ -10,28 +10,31 @@ import (
 
 func TestRegisterBody(t *testing.T) {
 	c := chg("青政发〔2013〕1号", d2023)
-	city := &Body{Code: "370200", Registered: true, Name: "青岛市", Kind: KindCity}
-	dist := &Body{Code: "370211", Registered: true, Name: "黄岛区", Kind: KindDistrict, Parent: "370200"}
+	city := Body{Code: "370200", Registered: true, Name: "青岛市", Kind: KindCity}
+	dist := Body{Code: "370211", Registered: true, Name: "黄岛区", Kind: KindDistrict, Parent: "370200"}
 	cases := []struct {
-		name  string
-		given []Event
-		cmd   RegisterBody
-		then  []Event
-		err   Code
+		name   string
+		given  []Event
+		parent Body // the state of cmd.Parent, as the caller looked it up
+		cmd    RegisterBody
+		then   []Event
+		err    Code
 	}{
-		{name: "registers a district under its city", cmd: RegisterBody{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: city, Change: c},
+		{name: "registers a district under its city", cmd: RegisterBody{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: "370200", Change: c}, parent: city,
 			then: []Event{BodyRegistered{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: "370200", Change: c}}},
 		{name: "a province stands alone", cmd: RegisterBody{Code: "370000", Name: "山东省", Kind: KindProvince, Change: c},
 			then: []Event{BodyRegistered{Code: "370000", Name: "山东省", Kind: KindProvince, Change: c}}},
 		{name: "registered once", given: []Event{BodyRegistered{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: "370200", Change: c}},
-			cmd: RegisterBody{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: city, Change: c}, err: CodeBodyExists},
-		{name: "a township belongs to a district", cmd: RegisterBody{Code: "370211001", Name: "黄岛街道", Kind: KindTownship, Parent: city, Change: c}, err: CodeBodyHierarchy},
+			cmd: RegisterBody{Code: "370211", Name: "黄岛区", Kind: KindDistrict, Parent: "370200", Change: c}, parent: city, err: CodeBodyExists},
+		{name: "a township belongs to a district", cmd: RegisterBody{Code: "370211001", Name: "黄岛街道", Kind: KindTownship, Parent: "370200", Change: c}, parent: city, err: CodeBodyHierarchy},
 		{name: "a township needs its district", cmd: RegisterBody{Code: "370211001", Name: "黄岛街道", Kind: KindTownship, Change: c}, err: CodeBodyHierarchy},
 		{name: "parent must be registered", cmd: RegisterBody{Code: "370211001", Name: "黄岛街道", Kind: KindTownship,
-			Parent: &Body{Code: "370211"}, Change: c}, err: CodeBodyNotFound},
+			Parent: "370211", Change: c}, parent: Body{Code: "370211"}, err: CodeBodyNotFound},
+		{name: "the parent looked up must be the parent named", cmd: RegisterBody{Code: "370211001", Name: "黄岛街道", Kind: KindTownship,
+			Parent: "370211", Change: c}, parent: city, err: CodeBodyNotFound},
 		{name: "kind must be known", cmd: RegisterBody{Code: "X", Name: "某区", Kind: "COUNTY", Change: c}, err: CodeInvalid},
 		{name: "code without spaces", cmd: RegisterBody{Code: "37 02", Name: "某区", Kind: KindProvince, Change: c}, err: CodeInvalid},
-		{name: "a zone under a district", cmd: RegisterBody{Code: "Z1", Name: "青岛西海岸新区", Kind: KindZone, Parent: dist, Change: c},
+		{name: "a zone under a district", cmd: RegisterBody{Code: "Z1", Name: "青岛西海岸新区", Kind: KindZone, Parent: "370211", Change: c}, parent: dist,
 			then: []Event{BodyRegistered{Code: "Z1", Name: "青岛西海岸新区", Kind: KindZone, Parent: "370211", Change: c}}},
 	}
 	for _, tc := range cases {
@@ -40,7 +43,7 @@ func TestRegisterBody(t *testing.T) {
 			for _, e := range tc.given {
 				s = EvolveBody(s, e)
 			}
-			got, err := DecideRegisterBody(s, tc.cmd)
+			got, err := DecideRegisterBody(s, tc.parent, tc.cmd)
 			if tc.err != "" {
 				require.Equal(t, tc.err, ErrorCode(err), "error: %v", err)
 				return

@@ -23,7 +23,7 @@ type BodyRef struct {
 // Jurisdiction is the code of the government that keeps this catalogue
 // ("" = not configured: any registered body may receive).
 type DelegateItem struct {
-	By             Actor `json:"-"` // the request's actor, fingerprinted there
+	By             Actor `json:"-"` // set by the ledger from its request (fingerprinted there)
 	DelegationID   string
 	From           string
 	To             BodyRef
@@ -38,7 +38,7 @@ type DelegateItem struct {
 // empty: a body officer accepts for its own body, a legal officer for the
 // delegation's receiver.
 type AcceptDelegation struct {
-	By           Actor `json:"-"` // the request's actor, fingerprinted there
+	By           Actor `json:"-"` // set by the ledger from its request (fingerprinted there)
 	DelegationID string
 	Body         string
 	Change
@@ -46,7 +46,7 @@ type AcceptDelegation struct {
 
 // WithdrawDelegation (收回) is made by the delegator.
 type WithdrawDelegation struct {
-	By           Actor `json:"-"` // the request's actor, fingerprinted there
+	By           Actor `json:"-"` // set by the ledger from its request (fingerprinted there)
 	DelegationID string
 	Change
 }

@@ -56,12 +56,12 @@ func (r *bodyPayloadResolver) Body(ctx context.Context, obj *model.BodyPayload) 
 
 // RegisterBody is the resolver for the registerBody field.
 func (r *mutationResolver) RegisterBody(ctx context.Context, input model.RegisterBodyInput) (*model.BodyPayload, error) {
-	req, _, err := r.request(ctx, input.CommandID, nil)
+	req, err := r.request(ctx, input.CommandID, nil)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.ledger.RegisterBody(ctx, req, input.Code, input.Name, input.Kind, deref(input.Parent),
-		change(input.Basis, input.Reason, input.EffectiveFrom))
+	res, err := r.ledger.RegisterBody(ctx, req, domain.RegisterBody{Code: input.Code, Name: input.Name, Kind: input.Kind,
+		Parent: deref(input.Parent), Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err
 	}

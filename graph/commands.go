@@ -7,24 +7,24 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/catalogue/catalogue/domain"
-	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/model"
 	"github.com/catalogue/catalogue/ledger"
 )
 
 // request builds the ledger request of a mutation. The actor is the
-// signed-in principal, never anything the request says; the correlation id
+// signed-in principal (name, role and body), never anything the request
+// says; the domain decides what that principal may do. The correlation id
 // may come from the X-Correlation-ID header, so that a client can tie the
 // events of one user action together.
-func (r *Resolver) request(ctx context.Context, commandID string, expectedRevision *int) (ledger.Request, *auth.Principal, error) {
+func (r *Resolver) request(ctx context.Context, commandID string, expectedRevision *int) (ledger.Request, error) {
 	p, err := principal(ctx)
 	if err != nil {
-		return ledger.Request{}, nil, err
+		return ledger.Request{}, err
 	}
-	req := ledger.Request{CommandID: commandID, Actor: p.Actor()}
+	req := ledger.Request{CommandID: commandID, By: p.DomainActor()}
 	if expectedRevision != nil {
 		if *expectedRevision < 0 {
-			return ledger.Request{}, nil, domain.Errorf(domain.CodeInvalid, "expectedRevision", "must not be negative")
+			return ledger.Request{}, domain.Errorf(domain.CodeInvalid, "expectedRevision", "must not be negative")
 		}
 		rev := uint64(*expectedRevision)
 		req.ExpectedRevision = &rev
@@ -34,7 +34,7 @@ func (r *Resolver) request(ctx context.Context, commandID string, expectedRevisi
 			req.CorrelationID = id
 		}
 	}
-	return req, p, nil
+	return req, nil
 }
 
 // change is the legal change every mutation carries.

@@ -44,11 +44,11 @@ func (r *delegationPayloadResolver) Delegation(ctx context.Context, obj *model.D
 
 // DelegateItem is the resolver for the delegateItem field.
 func (r *mutationResolver) DelegateItem(ctx context.Context, input model.DelegateItemInput) (*model.DelegationPayload, error) {
-	req, p, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
+	req, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.ledger.DelegateItem(ctx, req, input.ItemID, domain.DelegateItem{By: p.DomainActor(),
+	res, err := r.ledger.DelegateItem(ctx, req, input.ItemID, domain.DelegateItem{
 		From: deref(input.From), To: domain.BodyRef{Code: input.To}, Mode: input.Mode, Scope: input.Scope,
 		EffectiveUntil: deref(input.EffectiveUntil), Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
@@ -59,11 +59,11 @@ func (r *mutationResolver) DelegateItem(ctx context.Context, input model.Delegat
 
 // AcceptDelegation is the resolver for the acceptDelegation field.
 func (r *mutationResolver) AcceptDelegation(ctx context.Context, input model.AcceptDelegationInput) (*model.DelegationPayload, error) {
-	req, p, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
+	req, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.ledger.AcceptDelegation(ctx, req, input.ItemID, domain.AcceptDelegation{By: p.DomainActor(),
+	res, err := r.ledger.AcceptDelegation(ctx, req, input.ItemID, domain.AcceptDelegation{
 		DelegationID: input.DelegationID, Body: deref(input.Body), Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err
@@ -73,11 +73,11 @@ func (r *mutationResolver) AcceptDelegation(ctx context.Context, input model.Acc
 
 // WithdrawDelegation is the resolver for the withdrawDelegation field.
 func (r *mutationResolver) WithdrawDelegation(ctx context.Context, input model.WithdrawDelegationInput) (*model.DelegationPayload, error) {
-	req, p, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
+	req, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.ledger.WithdrawDelegation(ctx, req, input.ItemID, domain.WithdrawDelegation{By: p.DomainActor(),
+	res, err := r.ledger.WithdrawDelegation(ctx, req, input.ItemID, domain.WithdrawDelegation{
 		DelegationID: input.DelegationID, Change: change(input.Basis, input.Reason, input.EffectiveFrom)})
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ func (r *editionPayloadResolver) Edition(ctx context.Context, obj *model.Edition
 
 // PublishEdition is the resolver for the publishEdition field.
 func (r *mutationResolver) PublishEdition(ctx context.Context, input model.PublishEditionInput) (*model.EditionPayload, error) {
-	req, _, err := r.request(ctx, input.CommandID, nil)
+	req, err := r.request(ctx, input.CommandID, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func (r *itemPayloadResolver) Item(ctx context.Context, obj *model.ItemPayload) 
 
 // ListItem is the resolver for the listItem field.
 func (r *mutationResolver) ListItem(ctx context.Context, input model.ListItemInput) (*model.ItemPayload, error) {
-	req, _, err := r.request(ctx, input.CommandID, nil)
+	req, err := r.request(ctx, input.CommandID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (r *mutationResolver) ListItem(ctx context.Context, input model.ListItemInp
 
 // AmendItem is the resolver for the amendItem field.
 func (r *mutationResolver) AmendItem(ctx context.Context, input model.AmendItemInput) (*model.ItemPayload, error) {
-	req, _, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
+	req, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (r *mutationResolver) AmendItem(ctx context.Context, input model.AmendItemI
 
 // RevokeItem is the resolver for the revokeItem field.
 func (r *mutationResolver) RevokeItem(ctx context.Context, input model.RevokeItemInput) (*model.ItemPayload, error) {
-	req, _, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
+	req, err := r.request(ctx, input.CommandID, input.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,9 @@ import (
 
 var ctx = context.Background()
 
-func req(id string) ledger.Request { return ledger.Request{CommandID: id, Actor: "officer:张三"} }
+func req(id string) ledger.Request {
+	return ledger.Request{CommandID: id, By: domain.Actor{Name: "officer:张三", Role: domain.RoleLegalOfficer}}
+}
 
 func chg(basis, from string) domain.Change {
 	return domain.Change{Basis: basis, Reason: "依法调整", EffectiveFrom: domain.MustDate(from)}
@@ -47,7 +49,7 @@ func registerQingdao(t *testing.T, l *ledger.Ledger) {
 		{"370211", "黄岛区", domain.KindDistrict, "370200"}, {"370212", "崂山区", domain.KindDistrict, "370200"},
 		{"370211001", "黄岛街道", domain.KindTownship, "370211"},
 	} {
-		_, err := l.RegisterBody(ctx, req(fmt.Sprint("body-", i)), b.code, b.name, b.kind, b.parent, chg("青政发〔2013〕1号", "2013-01-01"))
+		_, err := l.RegisterBody(ctx, req(fmt.Sprint("body-", i)), domain.RegisterBody{Code: b.code, Name: b.name, Kind: b.kind, Parent: b.parent, Change: chg("青政发〔2013〕1号", "2013-01-01")})
 		require.NoError(t, err)
 	}
 }
@@ -84,7 +86,7 @@ func TestInvalidListingReservesNothing(t *testing.T) {
 	require.Equal(t, domain.CodeInvalid, domain.ErrorCode(err))
 	last, _ := s.LastPosition(ctx)
 	require.Equal(t, eventstore.Start, last)
-	_, err = l.ListItem(ctx, ledger.Request{Actor: "x"}, listing("X1", "名"))
+	_, err = l.ListItem(ctx, ledger.Request{By: domain.Actor{Name: "x", Role: domain.RoleLegalOfficer}}, listing("X1", "名"))
 	require.Equal(t, domain.CodeInvalid, domain.ErrorCode(err))
 }
 

@@ -64,7 +64,7 @@ func TestAbandonedListingCompletes(t *testing.T) {
 func TestOrphanedReservationIsCompletedNotExpired(t *testing.T) {
 	s, c, l := faulty(t)
 	s.arm(1, crashAfter, nil)
-	_, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", Actor: "officer:李四", CorrelationID: "corr-1"}, listing("A1", "甲事项"))
+	_, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", By: domain.Actor{Name: "officer:李四", Role: domain.RoleLegalOfficer}, CorrelationID: "corr-1"}, listing("A1", "甲事项"))
 	require.ErrorIs(t, err, errCrash)
 	s.arm(0, noFault, nil)
 	itemID := ledger.DerivedID("c1", "item")
@@ -92,7 +92,7 @@ func TestOrphanedReservationIsCompletedNotExpired(t *testing.T) {
 	require.Equal(t, "甲事项", e.(domain.ItemListed).Name)
 
 	before := lastPosition(t, s)
-	res, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", Actor: "officer:李四"}, listing("A1", "甲事项"))
+	res, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", By: domain.Actor{Name: "officer:李四", Role: domain.RoleLegalOfficer}}, listing("A1", "甲事项"))
 	require.NoError(t, err)
 	require.True(t, res.Replayed)
 	require.Equal(t, itemID, res.ID)

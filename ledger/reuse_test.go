@@ -56,7 +56,9 @@ func TestCommandIDReusedForAnotherCommand(t *testing.T) {
 			return l.ListItem(ctx, r, listing("L4", "乙事项"))
 		}, reused: func(r ledger.Request) (ledger.Result, error) {
 			return l.ListItem(ctx, r, listing("L4", "乙事项"))
-		}, reusedBy: func(id string) ledger.Request { return ledger.Request{CommandID: id, Actor: "officer:王五"} }},
+		}, reusedBy: func(id string) ledger.Request {
+			return ledger.Request{CommandID: id, By: domain.Actor{Name: "officer:王五", Role: domain.RoleLegalOfficer}}
+		}},
 		{name: "AmendItem", first: func(r ledger.Request) (ledger.Result, error) {
 			return l.AmendItem(ctx, r, item.ID, domain.AmendItem{Name: &name, Change: chg("文号", "2024-01-01")})
 		}, reused: func(r ledger.Request) (ledger.Result, error) {
@@ -84,9 +86,9 @@ func TestCommandIDReusedForAnotherCommand(t *testing.T) {
 			return l.WithdrawDelegation(ctx, r, item.ID, domain.WithdrawDelegation{DelegationID: deleg.ID, Change: chg("青政发〔2025〕1号", "2025-01-01")})
 		}},
 		{name: "RegisterBody", first: func(r ledger.Request) (ledger.Result, error) {
-			return l.RegisterBody(ctx, r, "370213", "李沧区", domain.KindDistrict, "370200", chg("国函〔1994〕1号", "1994-01-01"))
+			return l.RegisterBody(ctx, r, domain.RegisterBody{Code: "370213", Name: "李沧区", Kind: domain.KindDistrict, Parent: "370200", Change: chg("国函〔1994〕1号", "1994-01-01")})
 		}, reused: func(r ledger.Request) (ledger.Result, error) {
-			return l.RegisterBody(ctx, r, "370213", "城阳区", domain.KindDistrict, "370200", chg("国函〔1994〕1号", "1994-01-01"))
+			return l.RegisterBody(ctx, r, domain.RegisterBody{Code: "370213", Name: "城阳区", Kind: domain.KindDistrict, Parent: "370200", Change: chg("国函〔1994〕1号", "1994-01-01")})
 		}},
 		{name: "PublishEdition", first: func(r ledger.Request) (ledger.Result, error) {
 			return l.PublishEdition(ctx, r, domain.PublishEdition{Name: "2024年版", Change: chg("青政发〔2024〕1号", "2024-01-01")})

@@ -100,7 +100,7 @@ func TestConcurrentWritersWhileProjecting(t *testing.T) {
 		wg.Go(func() {
 			for i := range 40 {
 				code := fmt.Sprintf("W%d-%03d", w, i)
-				res, err := l.ListItem(ctx, ledger.Request{CommandID: code, Actor: fmt.Sprint("writer-", w)}, listing(code))
+				res, err := l.ListItem(ctx, ledger.Request{CommandID: code, By: domain.Actor{Name: fmt.Sprint("writer-", w), Role: domain.RoleLegalOfficer}}, listing(code))
 				if !assertNoError(t, err) {
 					return
 				}
@@ -143,7 +143,7 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	wg.Go(func() {
 		for i := 0; writing.Err() == nil && i < 2000; i++ {
 			code := fmt.Sprintf("R%04d", i)
-			_, err := l.ListItem(ctx, ledger.Request{CommandID: code, Actor: "writer"}, listing(code))
+			_, err := l.ListItem(ctx, ledger.Request{CommandID: code, By: domain.Actor{Name: "writer", Role: domain.RoleLegalOfficer}}, listing(code))
 			assertNoError(t, err)
 		}
 	})
@@ -166,7 +166,7 @@ func TestWaitFor(t *testing.T) {
 	store := memory.New()
 	p := projections.New(log, store)
 
-	res, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", Actor: "a"}, listing("A1"))
+	res, err := l.ListItem(ctx, ledger.Request{CommandID: "c1", By: domain.Actor{Name: "a", Role: domain.RoleLegalOfficer}}, listing("A1"))
 	require.NoError(t, err)
 	waited := make(chan error, 1)
 	go func() { waited <- p.WaitFor(ctx, res.Position) }()
@@ -233,7 +233,7 @@ func TestRebuildReportsProgressAndNeedsAFreshStore(t *testing.T) {
 	log := newLog(t)
 	l := ledger.New(log)
 	for i := range 50 {
-		_, err := l.ListItem(ctx, ledger.Request{CommandID: fmt.Sprint(i), Actor: "a"}, listing(fmt.Sprint("P", i)))
+		_, err := l.ListItem(ctx, ledger.Request{CommandID: fmt.Sprint(i), By: domain.Actor{Name: "a", Role: domain.RoleLegalOfficer}}, listing(fmt.Sprint("P", i)))
 		require.NoError(t, err)
 	}
 	var reports []projections.Progress

@@ -30,7 +30,7 @@ func listBenchItems(b *testing.B, l *ledger.Ledger) []string {
 	for w := range 16 {
 		wg.Go(func() {
 			for i := w; i < benchItems; i += 16 {
-				res, err := l.ListItem(context.Background(), ledger.Request{CommandID: fmt.Sprint("list-", i), Actor: "bench"},
+				res, err := l.ListItem(context.Background(), ledger.Request{CommandID: fmt.Sprint("list-", i), By: domain.Actor{Name: "bench", Role: domain.RoleLegalOfficer}},
 					domain.ListItem{ItemFacts: domain.ItemFacts{Code: fmt.Sprintf("BENCH%04d", i), Name: fmt.Sprintf("林木采伐许可证核发（%d）", i),
 						Authority: "市自然资源和规划局", LegalBasis: "《中华人民共和国森林法》第五十六条", Level: domain.LevelMunicipal},
 						Change: domain.Change{Basis: "青政发〔2023〕5号", EffectiveFrom: domain.MustDate("2023-01-01")}})
@@ -49,7 +49,7 @@ func listBenchItems(b *testing.B, l *ledger.Ledger) []string {
 // amend is one command of the benchmark: a rename, effective from a date.
 func amend(l *ledger.Ledger, id string, n int64) error {
 	name := fmt.Sprintf("林木采伐许可证核发（第%d次调整）", n)
-	_, err := l.AmendItem(context.Background(), ledger.Request{CommandID: fmt.Sprint("amend-", n), Actor: "bench"}, id,
+	_, err := l.AmendItem(context.Background(), ledger.Request{CommandID: fmt.Sprint("amend-", n), By: domain.Actor{Name: "bench", Role: domain.RoleLegalOfficer}}, id,
 		domain.AmendItem{Name: &name, Change: domain.Change{Basis: "青政办字〔2024〕3号", Reason: "名称规范", EffectiveFrom: domain.MustDate("2024-01-01")}})
 	return err
 }

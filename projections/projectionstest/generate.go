@@ -78,8 +78,12 @@ const city = "370200"
 
 func (g *generator) bodies(shape Shape) error {
 	register := func(code, name string, kind domain.BodyKind, parent *domain.Body) (domain.Body, error) {
-		evs, err := domain.DecideRegisterBody(domain.Body{}, domain.RegisterBody{Code: code, Name: name, Kind: kind, Parent: parent,
-			Change: domain.Change{Basis: "青政发〔2013〕1号", EffectiveFrom: domain.MustDate("2013-01-01")}})
+		c := domain.RegisterBody{Code: code, Name: name, Kind: kind, Change: domain.Change{Basis: "青政发〔2013〕1号", EffectiveFrom: domain.MustDate("2013-01-01")}}
+		var p domain.Body
+		if parent != nil {
+			c.Parent, p = parent.Code, *parent
+		}
+		evs, err := domain.DecideRegisterBody(domain.Body{}, p, c)
 		if err != nil {
 			return domain.Body{}, err
 		}

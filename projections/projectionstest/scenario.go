@@ -74,7 +74,7 @@ func d(s string) domain.Date { return domain.MustDate(s) }
 
 func (sc *scenario) req(actor string) ledger.Request {
 	sc.n++
-	return ledger.Request{CommandID: fmt.Sprintf("scenario-%03d", sc.n), Actor: actor}
+	return ledger.Request{CommandID: fmt.Sprintf("scenario-%03d", sc.n), By: domain.Actor{Name: actor, Role: domain.RoleLegalOfficer}}
 }
 
 func chg(basis, from string) domain.Change {
@@ -118,7 +118,7 @@ func newScenario(t testing.TB) *scenario {
 		{"370211002", "辛安街道", domain.KindTownship, "370211"},
 		{"370200-Z01", "青岛中德生态园", domain.KindZone, "370211"},
 	} {
-		sc.step(l.RegisterBody(ctx, sc.req(officer), b.code, b.name, b.kind, b.parent, chg("青政发〔2013〕1号", "2013-01-01")))
+		sc.step(l.RegisterBody(ctx, sc.req(officer), domain.RegisterBody{Code: b.code, Name: b.name, Kind: b.kind, Parent: b.parent, Change: chg("青政发〔2013〕1号", "2013-01-01")}))
 	}
 	sc.mark("bodies")
 

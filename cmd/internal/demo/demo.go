@@ -79,7 +79,7 @@ type run struct {
 
 func (r *run) req() ledger.Request {
 	r.n++
-	return ledger.Request{CommandID: fmt.Sprintf("demo:%05d", r.n), Actor: Actor}
+	return ledger.Request{CommandID: fmt.Sprintf("demo:%05d", r.n), By: domain.Actor{Name: Actor, Role: domain.RoleLegalOfficer}}
 }
 
 func chg(basis, reason, date string) domain.Change {

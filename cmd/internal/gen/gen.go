@@ -165,7 +165,7 @@ func (r *itemRun) do(ctx context.Context, events []domain.Event, err error) erro
 		return nil // a command the rules refuse is simply not part of the log
 	}
 	r.cmd++
-	data, err := ledger.Envelope(ledger.Request{CommandID: fmt.Sprintf("gen:%d:%d", r.item, r.cmd), Actor: actor}, r.stream, events, r.now)
+	data, err := ledger.Envelope(ledger.Request{CommandID: fmt.Sprintf("gen:%d:%d", r.item, r.cmd), By: domain.Actor{Name: actor, Role: domain.RoleLegalOfficer}}, r.stream, events, r.now)
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func generateItem(ctx context.Context, store eventstore.Store, l *ledger.Ledger,
 	rng := rand.New(rand.NewPCG(seed, uint64(i)))
 	code := fmt.Sprintf("GEN%06d", i)
 	subs := []domain.SubItem{{Code: code + "-01", Name: fmt.Sprintf("第%d项许可（新办）", i)}, {Code: code + "-02", Name: fmt.Sprintf("第%d项许可（变更）", i)}}
-	res, err := l.ListItem(ctx, ledger.Request{CommandID: fmt.Sprintf("gen:list:%d", i), Actor: actor}, domain.ListItem{
+	res, err := l.ListItem(ctx, ledger.Request{CommandID: fmt.Sprintf("gen:list:%d", i), By: domain.Actor{Name: actor, Role: domain.RoleLegalOfficer}}, domain.ListItem{
 		ItemFacts: domain.ItemFacts{Code: code, Name: fmt.Sprintf("第%d项行政许可事项", i), Department: "市行政审批服务局",
 			Authority: "市行政审批服务局", LegalBasis: "《中华人民共和国行政许可法》", Level: domain.LevelMunicipal, SubItems: subs},
 		Change: chg("青政发〔2023〕5号", "2023-03-01")})

@@ -23,7 +23,7 @@ func Bodies(ctx context.Context, l *ledger.Ledger, bodies []Body, o Options, pro
 	inFile := map[string]domain.Body{}
 	entries := make([]entry, 0, len(bodies))
 	for _, b := range bodies {
-		req := ledger.Request{CommandID: commandID("import-body", o.Basis, b.Code, b.Name, string(b.Kind), b.Parent), Actor: o.Actor}
+		req := ledger.Request{CommandID: commandID("import-body", o.Basis, b.Code, b.Name, string(b.Kind), b.Parent), By: domain.Actor{Name: o.Actor, Role: domain.RoleLegalOfficer}}
 		ch := o.change("登记实施主体")
 		entries = append(entries, entry{line: b.Line, code: b.Code, req: req,
 			check: func(ctx context.Context) (bool, error) {
@@ -34,7 +34,7 @@ func Bodies(ctx context.Context, l *ledger.Ledger, bodies []Body, o Options, pro
 				return already, err
 			},
 			run: func(ctx context.Context) (ledger.Result, error) {
-				return l.RegisterBody(ctx, req, b.Code, b.Name, b.Kind, b.Parent, ch)
+				return l.RegisterBody(ctx, req, domain.RegisterBody{Code: b.Code, Name: b.Name, Kind: b.Kind, Parent: b.Parent, Change: ch})
 			},
 		})
 	}
@@ -55,19 +55,17 @@ func checkBody(ctx context.Context, l *ledger.Ledger, inFile map[string]domain.B
 	if cur.Registered && cur.Name == b.Name && cur.Kind == b.Kind && cur.Parent == b.Parent {
 		return true, nil
 	}
-	c := domain.RegisterBody{Code: b.Code, Name: b.Name, Kind: b.Kind, Change: ch}
+	var parent domain.Body
 	if b.Parent != "" {
-		p, err := l.Body(ctx, b.Parent)
-		if err != nil {
+		if parent, err = l.Body(ctx, b.Parent); err != nil {
 			return false, err
 		}
-		if !p.Registered {
+		if !parent.Registered {
 			if fp, ok := inFile[b.Parent]; ok {
-				p = fp
+				parent = fp
 			}
 		}
-		c.Parent = &p
 	}
-	_, err = domain.DecideRegisterBody(cur, c)
+	_, err = domain.DecideRegisterBody(cur, parent, domain.RegisterBody{Code: b.Code, Name: b.Name, Kind: b.Kind, Parent: b.Parent, Change: ch})
 	return false, err
 }

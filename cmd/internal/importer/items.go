@@ -120,7 +120,7 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 		for _, si := range c.SubItems {
 			parts = append(parts, si.Code, si.Name)
 		}
-		req := ledger.Request{CommandID: commandID("import-item", parts...), Actor: o.Actor}
+		req := ledger.Request{CommandID: commandID("import-item", parts...), By: domain.Actor{Name: o.Actor, Role: domain.RoleLegalOfficer}}
 		entries = append(entries, entry{line: it.Line, code: it.Code, req: req,
 			check: func(ctx context.Context) (bool, error) { return alreadyImported(l.CheckListItem(ctx, req, c)) },
 			run:   func(ctx context.Context) (ledger.Result, error) { return l.ListItem(ctx, req, c) },

@@ -1,0 +1,40 @@
+package ledger
+
+import (
+	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
+)
+
+// The catalogue's aggregates, as the command loop sees them: where each
+// lives and how its state folds. The folds are the domain's; only the code
+// reservations need the events' records (see codeState).
+
+func itemAggregate(id string) Aggregate[domain.Item] {
+	return Aggregate[domain.Item]{ID: id, Stream: domain.ItemStream(id), Evolve: folding(domain.EvolveItem)}
+}
+
+func bodyAggregate(code string) Aggregate[domain.Body] {
+	return Aggregate[domain.Body]{ID: code, Stream: domain.BodyStream(code), Zero: domain.Body{Code: code}, Evolve: folding(domain.EvolveBody)}
+}
+
+func editionAggregate(name string) Aggregate[domain.Edition] {
+	return Aggregate[domain.Edition]{ID: name, Stream: domain.EditionStream(name), Evolve: folding(domain.EvolveEdition)}
+}
+
+// codeState is what a listing needs of its code's reservation stream: the
+// stream's last event if it is a reservation, with its record (who may
+// hold the code depends on when it was reserved, and completing a listing
+// repeats the reservation's metadata).
+type codeState struct {
+	last *domain.ItemCodeReserved
+	rec  *eventstore.RecordedEvent
+}
+
+func codeAggregate(code string) Aggregate[codeState] {
+	return Aggregate[codeState]{ID: code, Stream: domain.ItemCodeStream(code), Evolve: func(_ codeState, r Recorded) codeState {
+		if res, ok := r.Event.(domain.ItemCodeReserved); ok {
+			return codeState{last: &res, rec: r.Record}
+		}
+		return codeState{}
+	}}
+}
