@@ -5,6 +5,13 @@
 // stored events, and it makes every command idempotent by its command id:
 // the same command retried records nothing, and an id reused for another
 // command is refused (COMMAND_ID_REUSED).
+//
+// The load → decide → append loop is written once, in Execute, generic
+// over the aggregate's state (an Aggregate names the stream and folds it);
+// each command is a thin method that fingerprints what the caller gave,
+// fills in what only the log knows and hands the domain's decision to it.
+// The acting principal travels in every Request (By). Nothing here reads
+// the read models: a stalled projector never delays a write.
 package ledger
 
 import (
