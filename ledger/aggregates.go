@@ -10,15 +10,15 @@ import (
 // reservations need the events' records (see codeState).
 
 func itemAggregate(id string) Aggregate[domain.Item] {
-	return Aggregate[domain.Item]{ID: id, Stream: domain.ItemStream(id), Evolve: folding(domain.EvolveItem)}
+	return Aggregate[domain.Item]{ID: id, Stream: domain.ItemStream(id), Evolve: domain.EvolveItem}
 }
 
 func bodyAggregate(code string) Aggregate[domain.Body] {
-	return Aggregate[domain.Body]{ID: code, Stream: domain.BodyStream(code), Zero: domain.Body{Code: code}, Evolve: folding(domain.EvolveBody)}
+	return Aggregate[domain.Body]{ID: code, Stream: domain.BodyStream(code), Zero: domain.Body{Code: code}, Evolve: domain.EvolveBody}
 }
 
 func editionAggregate(name string) Aggregate[domain.Edition] {
-	return Aggregate[domain.Edition]{ID: name, Stream: domain.EditionStream(name), Evolve: folding(domain.EvolveEdition)}
+	return Aggregate[domain.Edition]{ID: name, Stream: domain.EditionStream(name), Evolve: domain.EvolveEdition}
 }
 
 // codeState is what a listing needs of its code's reservation stream: the
@@ -31,10 +31,21 @@ type codeState struct {
 }
 
 func codeAggregate(code string) Aggregate[codeState] {
-	return Aggregate[codeState]{ID: code, Stream: domain.ItemCodeStream(code), Evolve: func(_ codeState, r Recorded) codeState {
-		if res, ok := r.Event.(domain.ItemCodeReserved); ok {
-			return codeState{last: &res, rec: r.Record}
-		}
-		return codeState{}
-	}}
+	return Aggregate[codeState]{ID: code, Stream: domain.ItemCodeStream(code), Evolve: evolveCode, Record: recordCode}
+}
+
+func evolveCode(_ codeState, e domain.Event) codeState {
+	if r, ok := e.(domain.ItemCodeReserved); ok {
+		return codeState{last: &r}
+	}
+	return codeState{}
+}
+
+// recordCode keeps the record of the event just folded if it is the
+// reservation.
+func recordCode(st codeState, rec *eventstore.RecordedEvent) codeState {
+	if st.last != nil && st.rec == nil {
+		st.rec = rec
+	}
+	return st
 }

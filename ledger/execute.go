@@ -23,28 +23,23 @@ type Aggregate[S any] struct {
 	Stream string
 	// Zero is the state of an empty stream.
 	Zero S
-	// Evolve folds one event, as read from the stream, into the state.
-	Evolve func(S, Recorded) S
-}
-
-// Recorded is one event of a loaded stream: decoded, beside its record
-// (revision, time, metadata), which few aggregates need (the code
-// reservations do: who reserved a code and when).
-type Recorded struct {
-	Event  domain.Event
-	Record *eventstore.RecordedEvent
-}
-
-// folding adapts a domain fold, which sees events only, to Evolve.
-func folding[S any](evolve func(S, domain.Event) S) func(S, Recorded) S {
-	return func(s S, r Recorded) S { return evolve(s, r.Event) }
+	// Evolve folds one event into the state: the domain's fold.
+	Evolve func(S, domain.Event) S
+	// Record, if set, is given each event's record (revision, time,
+	// metadata) right after Evolve has folded the event, for the few
+	// aggregates whose decisions need more than the events (the code
+	// reservations: who reserved a code, and when).
+	Record func(S, *eventstore.RecordedEvent) S
 }
 
 // fold returns the aggregate's state after the events of s.
 func (a Aggregate[S]) fold(s *stream) S {
 	st := a.Zero
-	for i := range s.events {
-		st = a.Evolve(st, Recorded{Event: s.decoded[i], Record: &s.events[i]})
+	for i, e := range s.decoded {
+		st = a.Evolve(st, e)
+		if a.Record != nil {
+			st = a.Record(st, &s.events[i])
+		}
 	}
 	return st
 }

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -12,16 +13,24 @@ import (
 )
 
 // countingEdition is an aggregate defined outside the ledger, as a new one
-// would be: it folds an edition's stream into the number of events seen.
-// Execute gives it the same retry, idempotency and expected-revision
-// handling as the catalogue's own commands.
+// would be: it folds an edition's stream into the number of events seen,
+// and checks that each event's record comes with it. Execute gives it the
+// same retry, idempotency and expected-revision handling as the
+// catalogue's own commands.
 func countingEdition(name string) ledger.Aggregate[int] {
-	return ledger.Aggregate[int]{ID: name, Stream: domain.EditionStream(name), Evolve: func(n int, r ledger.Recorded) int {
-		if r.Record == nil || r.Record.Stream != domain.EditionStream(name) {
-			panic("a recorded event comes with its record")
-		}
-		return n + 1
-	}}
+	return ledger.Aggregate[int]{ID: name, Stream: domain.EditionStream(name),
+		Evolve: func(n int, e domain.Event) int {
+			if _, ok := e.(domain.EditionPublished); !ok {
+				panic(fmt.Sprintf("an edition's stream holds %T", e))
+			}
+			return n + 1
+		},
+		Record: func(n int, rec *eventstore.RecordedEvent) int {
+			if rec.Stream != domain.EditionStream(name) || rec.Revision != uint64(n-1) {
+				panic(fmt.Sprintf("record %s@%d given after %d events", rec.Stream, rec.Revision, n))
+			}
+			return n
+		}}
 }
 
 func publishOnce(name string, seen *[]int) ledger.Decision[int] {
