@@ -45,7 +45,7 @@ type Request struct {
 	CorrelationID    string
 
 	// hash fingerprints the command the request is for (see fingerprint);
-	// set by Execute, recorded in the metadata.
+	// set when a command runs (Execute, ListItem), recorded in the metadata.
 	hash string
 }
 
