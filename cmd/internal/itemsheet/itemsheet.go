@@ -52,8 +52,8 @@ type Item struct {
 type SubItem struct {
 	Sheet string
 	Line  int
-	Code string
-	Name string
+	Code  string
+	Name  string
 }
 
 // Options tunes ParseWith. The zero value is what Parse uses.
@@ -74,7 +74,6 @@ type Options struct {
 // little more than that head, which says where an item comes from, not which
 // item it is.
 const MinDerivedCodeLen = 8
-
 
 // Result is what Read finds in a list: its items, and warnings about what
 // the list leaves out (an empty 主管部门) that do not stop an import but that
@@ -197,7 +196,7 @@ func Read(r io.Reader, opts Options) (Result, error) {
 }
 
 var (
-	zipMagic = []byte("PK\x03\x04")                         // an XLSX workbook is a zip archive
+	zipMagic = []byte("PK\x03\x04")                       // an XLSX workbook is a zip archive
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1} // the compound file of a .xls
 )
 
@@ -349,7 +348,6 @@ func checkRow(rw *row, h *header, ps *problems) bool {
 	}
 	return ok
 }
-
 
 // warnings says what the list leaves out that the catalogue will then not
 // say either: the competent department (主管部门), which is never taken from
