@@ -4,7 +4,8 @@
 // answer what was in force on any date, as recorded at any moment.
 //
 //	catalogue serve                 run the service on ./catalogue-data
-//	catalogue import FILE ...       import a spreadsheet of items (CSV)
+//	catalogue import FILE ...       import a spreadsheet of items (XLSX or CSV)
+//	catalogue export ...            write the catalogue out as XLSX or CSV
 //	catalogue bodies import FILE    register districts, zones and towns
 //	catalogue demo                  record a realistic demo catalogue
 //	catalogue token create|list|revoke  issue and revoke API tokens
