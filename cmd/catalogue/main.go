@@ -33,6 +33,8 @@ Usage:
   catalogue token   list [--data DIR]
   catalogue token   revoke ID|NAME [--data DIR]
   catalogue import  FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--level LEVEL] [--code-prefix P] [--dry-run] [--data DIR]
+                    (FILE: XLSX or CSV in UTF-8 or GB18030)
+  catalogue export  --out FILE [--format xlsx|csv] (--edition NAME | [--in-force-on YYYY-MM-DD] [--as-of P] [--body CODE]) [--data DIR]
   catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
   catalogue demo    [--data DIR]
   catalogue gen     --data DIR [--events N] [--items N] [--bodies N]   (a large log for benchmarks)
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rebuildCmd(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "bodies":
 		if len(args) < 2 || args[1] != "import" {
 			fmt.Fprint(stderr, usage)

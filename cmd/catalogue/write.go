@@ -80,6 +80,20 @@ func progressPrinter(w io.Writer, label string) importer.Progress {
 	}
 }
 
+// stepPrinter is progressPrinter for work in several steps, each step
+// labelled with its name.
+func stepPrinter(w io.Writer) func(step string, done, total int) {
+	printers := map[string]importer.Progress{}
+	return func(step string, done, total int) {
+		p, ok := printers[step]
+		if !ok {
+			p = progressPrinter(w, step)
+			printers[step] = p
+		}
+		p(done, total)
+	}
+}
+
 // withLedger opens the data directory, runs f with a ledger on it and closes
 // it, keeping every acknowledged event.
 func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.Option) error {
@@ -248,15 +262,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return withLedger(*data, func(l *ledger.Ledger) error {
-		printers := map[string]importer.Progress{}
-		sum, err := demo.Run(ctx, l, func(step string, done, total int) {
-			p, ok := printers[step]
-			if !ok {
-				p = progressPrinter(stderr, step)
-				printers[step] = p
-			}
-			p(done, total)
-		})
+		sum, err := demo.Run(ctx, l, stepPrinter(stderr))
 		if err != nil {
 			return err
 		}

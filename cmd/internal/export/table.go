@@ -116,7 +116,7 @@ var (
 		domain.LevelMunicipal: "市级", domain.LevelCounty: "县级", domain.LevelTownship: "乡镇级"}
 	modeTexts   = map[domain.Mode]string{domain.ModeDevolve: "下放", domain.ModeEntrust: "委托", domain.ModeEmpower: "赋权"}
 	statusTexts = map[projections.DelegationStatus]string{
-		projections.DelegationActive: "有效", projections.DelegationPendingAcceptance: "待承接",
+		projections.DelegationActive: "有效", projections.DelegationPendingAcceptance: "有效（待承接）",
 		projections.DelegationNotYetEffective: "尚未生效", projections.DelegationWithdrawn: "已收回",
 		projections.DelegationRevoked: "已取消", projections.DelegationExpired: "已到期",
 	}
