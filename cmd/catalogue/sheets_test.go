@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
 	"github.com/catalogue/catalogue/cmd/internal/export"
@@ -245,4 +248,51 @@ func TestWriteAtomically(t *testing.T) {
 	b, err = os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, "new", string(b))
+}
+
+// The same list as UTF-8 CSV, GB18030 CSV and a workbook (a title row, the
+// rows split over two sheets) imports to the same catalogue.
+func TestSameListInEveryFormatImportsTheSame(t *testing.T) {
+	text, err := os.ReadFile(guangan)
+	require.NoError(t, err)
+	gb, err := simplifiedchinese.GB18030.NewEncoder().Bytes(text)
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytes.NewReader(text)).ReadAll()
+	require.NoError(t, err)
+	f := excelize.NewFile()
+	half := len(recs) / 2
+	for i, part := range [][][]string{recs[1:half], recs[half:]} {
+		name := fmt.Sprintf("第%d部分", i+1)
+		if i == 0 {
+			require.NoError(t, f.SetSheetName("Sheet1", name))
+		} else {
+			_, err := f.NewSheet(name)
+			require.NoError(t, err)
+		}
+		require.NoError(t, f.SetSheetRow(name, "A1", &[]string{"广安区行政许可事项清单（2023年版）"}))
+		for r, row := range append([][]string{recs[0]}, part...) {
+			require.NoError(t, f.SetSheetRow(name, fmt.Sprintf("A%d", r+2), &row))
+		}
+	}
+	var xlsx bytes.Buffer
+	require.NoError(t, f.Write(&xlsx))
+	require.NoError(t, f.Close())
+
+	var want []domain.ItemFacts
+	for _, file := range []struct {
+		name string
+		data []byte
+	}{{"list.csv", text}, {"list-gb18030.csv", gb}, {"list.xlsx", xlsx.Bytes()}} {
+		path := filepath.Join(t.TempDir(), file.name)
+		require.NoError(t, os.WriteFile(path, file.data, 0o600))
+		dir := t.TempDir()
+		_, stderr, err := cli(t, "import", path, "--data", dir, "--basis", "广安区府发〔2023〕7号", "--effective", "2023-05-01")
+		require.NoError(t, err, stderr)
+		got := catalogueOf(t, dir, projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2023-05-01")}})
+		require.Len(t, got, 250)
+		if want == nil {
+			want = got
+		}
+		require.Equal(t, want, got, file.name)
+	}
 }
