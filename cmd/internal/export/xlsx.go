@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/catalogue/catalogue/domain"
 )
 
 // progressEvery is how many records are written between two looks at the
@@ -98,6 +100,10 @@ func writeXLSX(ctx context.Context, t *table, w io.Writer, progress Progress) er
 		}
 		for k, row := range g {
 			for i, c := range t.columns {
+				if r, bad := notInXML(row[i]); bad {
+					return domain.Errorf(domain.CodeInvalid, "format", "%s %s: %s holds the character %U, which an XLSX file cannot hold; export it as CSV",
+						t.columns[1].name, row[1], c.name, r)
+				}
 				values[i] = cellValue(c, row[i], k > 0 && !c.perRow, st)
 			}
 			if err := sw.SetRow(cell(1, r+k), values); err != nil {
@@ -121,6 +127,18 @@ func writeXLSX(ctx context.Context, t *table, w io.Writer, progress Progress) er
 	}
 	_, err = f.WriteTo(w)
 	return err
+}
+
+// notInXML finds a character XML 1.0 — the text of an XLSX file — cannot
+// hold: the control characters but tab and line breaks, and U+FFFE/U+FFFF.
+// excelize would write U+FFFD in its place, changing the text silently.
+func notInXML(s string) (rune, bool) {
+	for _, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0xFFFE || r == 0xFFFF {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // cellValue is one cell: a merged-over cell keeps its style (its border)
