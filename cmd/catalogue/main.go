@@ -4,7 +4,8 @@
 // answer what was in force on any date, as recorded at any moment.
 //
 //	catalogue serve                 run the service on ./catalogue-data
-//	catalogue import FILE ...       import a spreadsheet of items (CSV)
+//	catalogue import FILE ...       import a spreadsheet of items (XLSX or CSV)
+//	catalogue export ...            write the catalogue out as XLSX or CSV
 //	catalogue bodies import FILE    register districts, zones and towns
 //	catalogue demo                  record a realistic demo catalogue
 //	catalogue token create|list|revoke  issue and revoke API tokens
@@ -32,6 +33,8 @@ Usage:
   catalogue token   list [--data DIR]
   catalogue token   revoke ID|NAME [--data DIR]
   catalogue import  FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--level LEVEL] [--code-prefix P] [--dry-run] [--data DIR]
+                    (FILE: XLSX or CSV in UTF-8 or GB18030)
+  catalogue export  --out FILE [--format xlsx|csv] (--edition NAME | [--in-force-on YYYY-MM-DD] [--as-of P] [--body CODE]) [--data DIR]
   catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
   catalogue demo    [--data DIR]
   catalogue gen     --data DIR [--events N] [--items N] [--bodies N]   (a large log for benchmarks)
@@ -77,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rebuildCmd(ctx, args[1:], stdout, stderr)
 	case "import":
 		return importCmd(ctx, args[1:], stdout, stderr)
+	case "export":
+		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "bodies":
 		if len(args) < 2 || args[1] != "import" {
 			fmt.Fprint(stderr, usage)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
@@ -15,6 +16,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/divisions"
 	"github.com/catalogue/catalogue/cmd/internal/importer"
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
+	"github.com/catalogue/catalogue/cmd/internal/sheet"
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/ledger"
 )
@@ -78,6 +80,20 @@ func progressPrinter(w io.Writer, label string) importer.Progress {
 	}
 }
 
+// stepPrinter is progressPrinter for work in several steps, each step
+// labelled with its name.
+func stepPrinter(w io.Writer) func(step string, done, total int) {
+	printers := map[string]importer.Progress{}
+	return func(step string, done, total int) {
+		p, ok := printers[step]
+		if !ok {
+			p = progressPrinter(w, step)
+			printers[step] = p
+		}
+		p(done, total)
+	}
+}
+
 // withLedger opens the data directory, runs f with a ledger on it and closes
 // it, keeping every acknowledged event.
 func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.Option) error {
@@ -127,8 +143,13 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer f.Close()
-	items, err := itemsheet.ParseWith(f, itemsheet.Options{CodePrefix: *prefix})
+	res, err := itemsheet.Read(f, itemsheet.Options{CodePrefix: *prefix})
 	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	items := res.Items
+	printWarnings(stderr, pos[0], res.Warnings)
+	if err := requireCodes(items); err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	fmt.Fprintf(stderr, "%s: %d items, checking…\n", pos[0], len(items))
@@ -139,6 +160,44 @@ func importCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return report(stdout, "items", rep, *dry)
 	})
+}
+
+// maxWarnings is how many warnings an import prints one by one; a list
+// that leaves the same cell empty on every row says so in a count.
+const maxWarnings = 20
+
+func printWarnings(w io.Writer, file string, ws []itemsheet.Problem) {
+	for i, p := range ws {
+		if i == maxWarnings {
+			fmt.Fprintf(w, "%s: warning: … and %d more like these\n", file, len(ws)-maxWarnings)
+			return
+		}
+		fmt.Fprintf(w, "%s: warning: %s\n", file, p)
+	}
+}
+
+// requireCodes refuses items without a code before anything is checked
+// against the ledger, saying how to give them: the official layout has no
+// 事项编码 column, and a ledger error per row ("code: must not be empty")
+// would not tell the officer about --code-prefix.
+func requireCodes(items []itemsheet.Item) error {
+	var at []string
+	for _, it := range items {
+		if it.Code == "" {
+			at = append(at, sheet.At(it.Sheet, it.Line))
+		}
+	}
+	n := len(at)
+	if n == 0 {
+		return nil
+	}
+	if n > 5 {
+		at = append(at[:5], fmt.Sprintf("and %d more", len(at)-5))
+	}
+	return domain.Errorf(domain.CodeInvalid, "code",
+		"%d items have no 事项编码 (%s): the official layout carries no codes. Give --code-prefix P to make each code P + its 序号 "+
+			"(--code-prefix XK: 序号 17 → XK0017, its sub-items XK0017-01, …), or add a 事项编码 column",
+		n, strings.Join(at, ", "))
 }
 
 func importOptions(basis, effective, reason string, dry bool) (importer.Options, error) {
@@ -203,15 +262,7 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	return withLedger(*data, func(l *ledger.Ledger) error {
-		printers := map[string]importer.Progress{}
-		sum, err := demo.Run(ctx, l, func(step string, done, total int) {
-			p, ok := printers[step]
-			if !ok {
-				p = progressPrinter(stderr, step)
-				printers[step] = p
-			}
-			p(done, total)
-		})
+		sum, err := demo.Run(ctx, l, stepPrinter(stderr))
 		if err != nil {
 			return err
 		}

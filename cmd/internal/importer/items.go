@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
+	"github.com/catalogue/catalogue/cmd/internal/sheet"
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/ledger"
 )
@@ -41,11 +42,12 @@ type Report struct {
 	Already  int // recorded by an earlier run of the same import
 }
 
-// RowError is a refused entry with the line of the file it came from.
+// RowError is a refused entry with where in the file it came from.
 type RowError struct {
-	Line int
-	Code string
-	Err  error
+	Sheet string // the worksheet, in a workbook
+	Line  int
+	Code  string
+	Err   error
 }
 
 // FileError lists every refused entry of a file; nothing was recorded.
@@ -55,7 +57,7 @@ func (e *FileError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d entr%s refused; nothing was recorded:", len(e.Rows), plural(len(e.Rows), "y", "ies"))
 	for _, r := range e.Rows {
-		fmt.Fprintf(&b, "\n  line %d (%s): %v", r.Line, r.Code, r.Err)
+		fmt.Fprintf(&b, "\n  %s (%s): %v", sheet.At(r.Sheet, r.Line), r.Code, r.Err)
 	}
 	return b.String()
 }
@@ -101,9 +103,10 @@ func alreadyImported(err error) (bool, error) {
 
 // entry is one command of an import, with where it came from.
 type entry struct {
-	line int
-	code string
-	req  ledger.Request
+	sheet string
+	line  int
+	code  string
+	req   ledger.Request
 	// check tells whether run would succeed, or whether the entry is
 	// already in the ledger as it is (recorded by another import): then
 	// run is skipped.
@@ -121,7 +124,7 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 			parts = append(parts, si.Code, si.Name)
 		}
 		req := ledger.Request{CommandID: commandID("import-item", parts...), By: domain.Actor{Name: o.Actor, Role: domain.RoleLegalOfficer}}
-		entries = append(entries, entry{line: it.Line, code: it.Code, req: req,
+		entries = append(entries, entry{sheet: it.Sheet, line: it.Line, code: it.Code, req: req,
 			check: func(ctx context.Context) (bool, error) { return alreadyImported(l.CheckListItem(ctx, req, c)) },
 			run:   func(ctx context.Context) (ledger.Result, error) { return l.ListItem(ctx, req, c) },
 		})
@@ -130,23 +133,21 @@ func Items(ctx context.Context, l *ledger.Ledger, items []itemsheet.Item, o Opti
 }
 
 // Listing turns a sheet's item into a listing command. A level the sheet
-// does not give (or gives in words no level matches) is defaultLevel; a
-// sheet without 主管部门 (the portal layout) has the implementing authority
-// stand for the competent department, which is what such portals mean.
+// does not give (or gives in words no level matches) is defaultLevel. An
+// empty 主管部门 stays empty: the implementing authority is often not the
+// competent department (a 行政审批局 grants what 市场监管局 is competent
+// for), so copying one into the other would record a fact no document
+// states; itemsheet warns of it instead.
 func Listing(it itemsheet.Item, defaultLevel domain.Level, ch domain.Change) domain.ListItem {
 	level, ok := domain.ParseLevel(it.Level)
 	if !ok {
 		level = defaultLevel
 	}
-	dept := it.Department
-	if dept == "" {
-		dept = it.Authority
-	}
 	subs := make([]domain.SubItem, len(it.SubItems))
 	for i, si := range it.SubItems {
 		subs[i] = domain.SubItem{Code: si.Code, Name: si.Name}
 	}
-	return domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name, Department: dept,
+	return domain.ListItem{ItemFacts: domain.ItemFacts{Code: it.Code, Name: it.Name, Department: it.Department,
 		Authority: it.Authority, LegalBasis: it.LegalBasis, Level: level, SubItems: subs}, Change: ch}
 }
 
@@ -164,9 +165,9 @@ func run(ctx context.Context, entries []entry, dryRun bool, progress Progress) (
 		var err error
 		if already[i], err = e.check(ctx); err != nil {
 			if domain.ErrorCode(err) == "" {
-				return rep, fmt.Errorf("line %d: %w", e.line, err)
+				return rep, fmt.Errorf("%s: %w", sheet.At(e.sheet, e.line), err)
 			}
-			refused = append(refused, RowError{Line: e.line, Code: e.code, Err: err})
+			refused = append(refused, RowError{Sheet: e.sheet, Line: e.line, Code: e.code, Err: err})
 		}
 	}
 	if len(refused) > 0 {
@@ -187,7 +188,7 @@ func run(ctx context.Context, entries []entry, dryRun bool, progress Progress) (
 		}
 		res, err := e.run(context.WithoutCancel(ctx))
 		if err != nil {
-			return rep, fmt.Errorf("line %d (%s): %w", e.line, e.code, err)
+			return rep, fmt.Errorf("%s (%s): %w", sheet.At(e.sheet, e.line), e.code, err)
 		}
 		if res.Replayed {
 			rep.Already++

@@ -35,3 +35,11 @@ func TestImportAgainAsAnotherUser(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, importer.Report{Total: 2, Recorded: 1, Already: 1}, rep)
 }
+
+// An empty 主管部门 stays empty: the authority is not copied into it.
+func TestListingInventsNoDepartment(t *testing.T) {
+	it := itemsheet.Item{Code: "A1", Name: "甲事项", Authority: "区行政审批局"}
+	c := importer.Listing(it, domain.LevelCounty, domain.Change{Basis: "青政发〔2024〕1号", EffectiveFrom: domain.MustDate("2024-01-01")})
+	require.Empty(t, c.Department)
+	require.Equal(t, "区行政审批局", c.Authority)
+}

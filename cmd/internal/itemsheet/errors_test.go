@@ -99,11 +99,11 @@ func TestProblems(t *testing.T) {
 	}, {
 		name:  "missing name column",
 		sheet: "序号,名称,实施机关\n1,甲,某局\n",
-		want:  []Problem{{Line: 1, Column: "事项名称", Message: "the header has no 事项名称 column"}},
+		want:  []Problem{{Line: 1, Column: "事项名称", Message: "the header has no 事项名称 column (the columns known are " + knownColumns() + ")"}},
 	}, {
 		name:  "missing authority and department columns",
 		sheet: "序号,事项名称,备注\n1,甲,\n",
-		want:  []Problem{{Line: 1, Column: "实施机关", Message: "the header has neither a 实施机关 nor a 主管部门 column"}},
+		want:  []Problem{{Line: 1, Column: "实施机关", Message: "the header has neither a 实施机关 nor a 主管部门 column (the columns known are 序号, 事项编码, 事项名称, 子项名称, 子项编码, 主管部门, 实施机关, 设定和实施依据, 设定依据, 实施依据, 审批层级, 行使层级, 备注)"}},
 	}, {
 		name:  "column given twice",
 		sheet: "事项名称,实施机关,审批层级,行使层级\n甲,某局,县级,县级\n",

@@ -59,14 +59,54 @@ var fieldOf = map[string]field{
 	ColNote:      fNote,
 }
 
+// Columns lists the column names Read knows, in the order of the
+// official layout, for the message that refuses a file without a header.
+func Columns() []string {
+	return []string{ColSeq, ColCode, ColName, ColSubName, ColSubCode, ColDept, ColAuthority,
+		ColBasis, ColSetBasis, ColImplBasis, ColLevel, ColLevelAlt, ColNote}
+}
+
+func knownColumns() string { return strings.Join(Columns(), ", ") }
+
+// known counts the cells of a row that name a known column.
+func known(cells []string) int {
+	n := 0
+	for _, c := range cells {
+		if _, ok := fieldOf[normHeader(c)]; ok {
+			n++
+		}
+	}
+	return n
+}
+
 // header maps each recognised field to its 0-based column, -1 if absent.
 type header struct {
+	line  int // where the header is
 	width int
 	col   [numFields]int
 	name  [numFields]string // the header text as found, for messages
 }
 
 func (h *header) has(f field) bool { return h.col[f] >= 0 }
+
+// fields is the set of fields the header names, comparable between sheets.
+func (h *header) fields() (set [numFields]bool) {
+	for f := range set {
+		set[f] = h.has(field(f))
+	}
+	return set
+}
+
+// describe lists the columns the header names, for messages.
+func (h *header) describe() string {
+	var names []string
+	for f := range numFields {
+		if h.has(f) {
+			names = append(names, h.name[f])
+		}
+	}
+	return strings.Join(names, ", ")
+}
 
 // normHeader reduces a header cell to its bare name. Spreadsheets wrap long
 // headers ("设定和实施\n依据"), pad them, and Excel puts a BOM in the first
@@ -84,8 +124,8 @@ func normHeader(s string) string {
 // (中央清单序号, 来源, …) are ignored so that a list can carry extra
 // information without being refused. A recognised column given twice is a
 // problem: we could not know which one holds the truth.
-func parseHeader(rec []string, ps *problems) (*header, bool) {
-	h := &header{width: len(rec)}
+func parseHeader(rec []string, sheet string, line int, ps *problems) (*header, bool) {
+	h := &header{line: line, width: len(rec)}
 	for i := range h.col {
 		h.col[i] = -1
 	}
@@ -97,18 +137,18 @@ func parseHeader(rec []string, ps *problems) (*header, bool) {
 			continue
 		}
 		if prev := h.col[f]; prev >= 0 {
-			ps.Add(1, name, "columns %d (%s) and %d (%s) are the same column", prev+1, h.name[f], i+1, name)
+			ps.AddIn(sheet, line, name, "columns %d (%s) and %d (%s) are the same column", prev+1, h.name[f], i+1, name)
 			ok = false
 			continue
 		}
 		h.col[f], h.name[f] = i, name
 	}
 	if !h.has(fName) {
-		ps.Add(1, ColName, "the header has no %s column", ColName)
+		ps.AddIn(sheet, line, ColName, "the header has no %s column (the columns known are %s)", ColName, knownColumns())
 		ok = false
 	}
 	if !h.has(fAuthority) && !h.has(fDept) {
-		ps.Add(1, ColAuthority, "the header has neither a %s nor a %s column", ColAuthority, ColDept)
+		ps.AddIn(sheet, line, ColAuthority, "the header has neither a %s nor a %s column (the columns known are %s)", ColAuthority, ColDept, knownColumns())
 		ok = false
 	}
 	return h, ok

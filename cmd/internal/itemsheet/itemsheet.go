@@ -1,7 +1,7 @@
 // Package itemsheet reads a licensing-item list (行政许可事项清单) that a
-// government published as a spreadsheet and someone exported as CSV, and
-// turns it into items with their sub-items (子项), ready to be listed in the
-// catalogue.
+// government published as a spreadsheet — the XLSX workbook itself, or CSV
+// exported from it — and turns it into items with their sub-items (子项),
+// ready to be listed in the catalogue.
 //
 // Two families of layout are understood, recognised by header names rather
 // than positions because every province orders and names its columns a
@@ -15,27 +15,29 @@
 //     备注, optionally with 中央清单序号, 设定依据 and 实施依据 as separate
 //     columns, 事项编码, 子项名称, 子项编码, 审批层级 or 行使层级.
 //
+// Either layout may have title rows above its header (XX区行政许可事项清单
+// （2023年版）, 填报单位, …), and a workbook may hold the list in several
+// sheets (one per part of the list), cells merged vertically over an item's
+// sub-item rows: see Read.
+//
 // The package is pure: it reads an io.Reader and looks at neither the file
 // system nor the clock, so the same bytes always give the same items.
 package itemsheet
 
 import (
-	"encoding/csv"
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/catalogue/catalogue/cmd/internal/sheet"
 )
 
 // Item is one licensing item as the sheet describes it.
 type Item struct {
-	Line       int       // 1-based line number of the item's first row in the file (header is line 1)
+	Sheet      string    // the worksheet of the item's first row in a workbook; "" in CSV
+	Line       int       // 1-based line (CSV) or row (worksheet) of the item's first row
 	Code       string    // item code, unique within the sheet; see ParseWith for how it is chosen
 	Name       string    // 事项名称
 	Department string    // 主管部门 (may be empty: the portal layout has none)
@@ -48,9 +50,10 @@ type Item struct {
 
 // SubItem is one sub-item (子项) of an item: one row of the sheet.
 type SubItem struct {
-	Line int
-	Code string
-	Name string
+	Sheet string
+	Line  int
+	Code  string
+	Name  string
 }
 
 // Options tunes ParseWith. The zero value is what Parse uses.
@@ -72,13 +75,44 @@ type Options struct {
 // item it is.
 const MinDerivedCodeLen = 8
 
+// Result is what Read finds in a list: its items, and warnings about what
+// the list leaves out (an empty 主管部门) that do not stop an import but that
+// the officer should know the catalogue will not say either.
+type Result struct {
+	Items    []Item
+	Warnings []Problem
+}
+
 // Parse reads a sheet with the zero Options: items the sheet gives no code
 // (official lists usually give none) come back with Code == "" and the caller
-// assigns codes. See ParseWith.
+// assigns codes. See Read.
 func Parse(r io.Reader) ([]Item, error) { return ParseWith(r, Options{}) }
 
-// ParseWith reads a sheet (UTF-8 with or without BOM, or GB18030) and
-// returns its items in the order of their first rows.
+// ParseWith is Read without the warnings.
+func ParseWith(r io.Reader, opts Options) ([]Item, error) {
+	res, err := Read(r, opts)
+	return res.Items, err
+}
+
+// Read reads a list and returns its items in the order of their first rows.
+// The file is an XLSX workbook (told by its content, a zip archive, not by
+// its name) or CSV text in UTF-8 (with or without BOM) or GB18030.
+//
+// Where the header is. The header is the first row, among the first
+// MaxTitleRows+1 non-blank rows of a sheet, that names at least one column
+// this package knows (see Columns); the rows above it are the list's title
+// and are ignored. A workbook's sheets are all read, in order, as one list
+// (one sheet per part of the list): each has its own title rows and header,
+// the headers must name the same columns (in any order), and a sheet with
+// nothing in it is skipped. Rows are located by sheet and row in problems.
+//
+// Merged cells. In a workbook a merged cell is read as its top-left value
+// over the whole merged range, so an item name, department or legal basis
+// merged vertically over the item's sub-item rows belongs to each of them.
+// CSV cannot merge: a spreadsheet program exports a merged cell as empty in
+// all but its first row, so such a sheet must be unmerged (and filled)
+// before export, and an empty 事项名称 is a problem, not a continuation of
+// the row above.
 //
 // Rows are grouped into items by (事项名称, 实施机关): a name alone is not
 // enough because one item can be exercised by two authorities (the Guang'an
@@ -94,6 +128,9 @@ func Parse(r io.Reader) ([]Item, error) { return ParseWith(r, Options{}) }
 // rows of a group — empty cells are what merged spreadsheet cells export as —
 // but two rows giving different non-empty values is a problem rather than a
 // silent choice, because whichever we dropped would be legal text lost.
+// Nothing is filled in that the list does not say: an item whose 主管部门 is
+// empty has no department (a warning names its row), and one whose list has
+// no 主管部门 column has none either (one warning for the file).
 //
 // Codes. A sub-item's code is its row's 子项编码 when the sheet has that
 // column, else its row's 事项编码 (the portal gives every row its own code).
@@ -121,101 +158,150 @@ func Parse(r io.Reader) ([]Item, error) { return ParseWith(r, Options{}) }
 // All item and sub-item codes of a sheet must then be distinct.
 //
 // Errors: a read error from r is returned as is (wrapped). Anything wrong
-// with the sheet — a missing column, and every malformed row — is collected
-// into one *SheetError; on error no items are returned. A sheet with only a
-// header is an error. Rows whose cells are all empty are skipped: spreadsheet
-// programs export trailing formatted-but-empty rows as ",,,,,". Spreadsheet
-// cells merged across rows export as empty in all but the first row, so such
-// sheets must be unmerged (and filled) before export: an empty 事项名称 is a
-// problem, not a continuation of the row above.
-func ParseWith(r io.Reader, opts Options) ([]Item, error) {
+// with the file — no header, a missing column, and every malformed row — is
+// collected into one *SheetError; on error no items are returned. A list
+// with only a header is an error. Rows whose cells are all empty are
+// skipped: spreadsheet programs export trailing formatted-but-empty rows as
+// ",,,,,".
+func Read(r io.Reader, opts Options) (Result, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, fmt.Errorf("itemsheet: reading the sheet: %w", err)
+		return Result{}, fmt.Errorf("itemsheet: reading the sheet: %w", err)
 	}
 	ps := problems{Source: "itemsheet"}
-	text, p := toUTF8(raw)
-	if p != nil {
-		ps.Add(p.Line, p.Column, "%s", p.Message)
-		return nil, ps.Err()
+	var tables []table
+	switch {
+	case bytes.HasPrefix(raw, zipMagic):
+		tables = xlsxTables(raw, &ps)
+	case bytes.HasPrefix(raw, oleMagic):
+		ps.Add(0, "", "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx (Excel workbook) or as CSV")
+	default:
+		tables, err = csvTables(raw, &ps)
+		if err != nil {
+			return Result{}, err
+		}
 	}
-
-	cr, rec, err := ps.ReadHeader(text)
-	if err != nil {
-		return nil, err
+	if ps.Len() > 0 && tables == nil {
+		return Result{}, ps.Err()
 	}
-	h, ok := parseHeader(rec, &ps)
+	h, rows, ok := readTables(tables, &ps)
 	if !ok {
-		return nil, ps.Err()
-	}
-
-	rows, n, err := readRows(cr, h, &ps)
-	if err != nil {
-		return nil, err
-	}
-	if n == 0 {
-		ps.Add(0, "", "no items: the sheet has a header but no rows")
-		return nil, ps.Err()
+		return Result{}, ps.Err()
 	}
 	items := buildItems(rows, h, opts, &ps)
 	if err := ps.Err(); err != nil {
-		return nil, err
+		return Result{}, err
 	}
-	return items, nil
+	return Result{Items: items, Warnings: warnings(items, h)}, nil
+}
+
+var (
+	zipMagic = []byte("PK\x03\x04")                       // an XLSX workbook is a zip archive
+	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1} // the compound file of a .xls
+)
+
+// readTables finds each table's header and reads its rows. It returns the
+// first header (every sheet's names the same fields), the well-formed rows
+// and whether there is anything to build items from; when not, the
+// problems say why.
+func readTables(tables []table, ps *problems) (*header, []*row, bool) {
+	var first *header
+	var firstSheet string
+	var rows []*row
+	seen, nonBlank, headers := 0, 0, true
+	for _, t := range tables {
+		if t.blank() {
+			continue // a workbook's unused sheet
+		}
+		nonBlank++
+		h, body, ok := findHeader(t, ps)
+		if !ok {
+			headers = false
+			continue
+		}
+		switch {
+		case first == nil:
+			first, firstSheet = h, t.name
+		case h.fields() != first.fields():
+			ps.AddIn(t.name, h.line, "", "the header names the columns %s but sheet %q names %s; every sheet must have the same columns (in any order)",
+				h.describe(), firstSheet, first.describe())
+			headers = false
+			continue
+		}
+		rs, n := readRows(t, body, h, ps)
+		rows = append(rows, rs...)
+		seen += n
+	}
+	switch {
+	case nonBlank == 0:
+		ps.Add(0, "", "the file is empty; a header row is expected")
+		return nil, nil, false
+	case !headers:
+		return nil, nil, false
+	case seen == 0:
+		ps.Add(0, "", "no items: the sheet has a header but no rows")
+		return nil, nil, false
+	}
+	return first, rows, true
 }
 
 // row is one data row, its cells trimmed.
 type row struct {
+	sheet              string
 	line               int
+	ord                int // place in the file: sheets in order, rows in order
 	seq, code, subCode string
 	name, subName      string
 	dept, auth         string
 	basis, level, note string
 }
 
-// readRows reads the data rows, reporting malformed ones, and returns the
-// well-formed rows and the number of non-blank rows seen.
-func readRows(cr *csv.Reader, h *header, ps *problems) ([]*row, int, error) {
+// at names the row's place for messages.
+func (rw *row) at() string { return sheet.At(rw.sheet, rw.line) }
+
+// add records a problem of the row.
+func (rw *row) add(ps *problems, column, format string, args ...any) {
+	ps.AddIn(rw.sheet, rw.line, column, format, args...)
+}
+
+// readRows reads the data records of a table, reporting malformed ones, and
+// returns the well-formed rows and the number of non-blank records seen.
+func readRows(t table, body []record, h *header, ps *problems) ([]*row, int) {
 	var rows []*row
 	seen := 0
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return rows, seen, nil
-		}
-		if err != nil {
-			if !ps.AddCSVProblem(err) {
-				return nil, 0, fmt.Errorf("itemsheet: %w", err)
-			}
-			seen++
+	for _, rec := range body {
+		if rec.malformed {
+			seen++ // reported as it was read
 			continue
 		}
-		line, _ := cr.FieldPos(0)
-		if sheet.IsBlank(rec) {
+		if sheet.IsBlank(rec.cells) {
 			continue
 		}
 		seen++
-		if len(rec) != h.width {
-			ps.Add(line, "", "the row has %d fields but the header has %d", len(rec), h.width)
+		cells, ok := t.fit(rec, h.width, ps)
+		if !ok {
 			continue
 		}
 		rw := &row{
-			line:    line,
-			seq:     h.get(rec, fSeq),
-			code:    h.get(rec, fCode),
-			subCode: h.get(rec, fSubCode),
-			name:    h.get(rec, fName),
-			subName: h.get(rec, fSubName),
-			dept:    h.get(rec, fDept),
-			auth:    h.get(rec, fAuthority),
-			basis:   legalBasis(h, rec),
-			level:   h.get(rec, fLevel),
-			note:    h.get(rec, fNote),
+			sheet:   t.name,
+			line:    rec.line,
+			ord:     rec.ord,
+			seq:     h.get(cells, fSeq),
+			code:    h.get(cells, fCode),
+			subCode: h.get(cells, fSubCode),
+			name:    h.get(cells, fName),
+			subName: h.get(cells, fSubName),
+			dept:    h.get(cells, fDept),
+			auth:    h.get(cells, fAuthority),
+			basis:   legalBasis(h, cells),
+			level:   h.get(cells, fLevel),
+			note:    h.get(cells, fNote),
 		}
 		if checkRow(rw, h, ps) {
 			rows = append(rows, rw)
 		}
 	}
+	return rows, seen
 }
 
 // legalBasis joins the legal-basis columns. Lists that split 设定依据 (the
@@ -242,281 +328,42 @@ func legalBasis(h *header, rec []string) string {
 func checkRow(rw *row, h *header, ps *problems) bool {
 	ok := true
 	if rw.name == "" {
-		ps.Add(rw.line, ColName, "%s is empty", ColName)
+		rw.add(ps, ColName, "%s is empty", ColName)
 		ok = false
 	}
 	if rw.auth == "" && rw.dept == "" {
 		col, msg := h.whoColumns()
-		ps.Add(rw.line, col, "%s", msg)
+		rw.add(ps, col, "%s", msg)
 		ok = false
 	}
 	for _, c := range []struct{ col, v string }{{ColCode, rw.code}, {ColSubCode, rw.subCode}} {
 		if strings.ContainsFunc(c.v, unicode.IsSpace) {
-			ps.Add(rw.line, c.col, "%s %q contains whitespace", c.col, c.v)
+			rw.add(ps, c.col, "%s %q contains whitespace", c.col, c.v)
 			ok = false
 		}
 	}
 	if rw.subCode != "" && rw.subName == "" {
-		ps.Add(rw.line, ColSubCode, "%s is given but %s is empty", ColSubCode, ColSubName)
+		rw.add(ps, ColSubCode, "%s is given but %s is empty", ColSubCode, ColSubName)
 		ok = false
 	}
 	return ok
 }
 
-// group is the rows of one (事项名称, 实施机关).
-type group struct {
-	rows   []*row // file order
-	own    *row   // the row without 子项名称, if any
-	subs   []*row // rows with 子项名称, file order
-	needs  bool   // the item code is to be derived or made
-	codeAt int    // line the item code was given on
-}
-
-func groupRows(rows []*row, h *header, ps *problems) []*group {
-	type key struct{ name, auth string }
-	byKey := map[key]*group{}
-	var groups []*group
-	for _, rw := range rows {
-		k := key{rw.name, rw.auth}
-		g := byKey[k]
-		if g == nil {
-			g = &group{}
-			byKey[k] = g
-			groups = append(groups, g)
-		}
-		g.rows = append(g.rows, rw)
-		if rw.subName == "" {
-			if g.own != nil {
-				ps.Add(rw.line, ColName, "duplicate row: %s is already on line %d", describe(rw), g.own.line)
-				continue
-			}
-			g.own = rw
-			continue
-		}
-		// Same 子项名称 with another code is not a duplicate: the portal
-		// lists some sub-items twice, under an old and a new code (Guang'an
-		// lines 347 and 348), and each code stands for a distinct entry.
-		if i := slices.IndexFunc(g.subs, func(s *row) bool {
-			return s.subName == rw.subName && subCodeOf(s, h) == subCodeOf(rw, h)
-		}); i >= 0 {
-			ps.Add(rw.line, ColSubName, "duplicate row: %s %q of this item is already on line %d",
-				ColSubName, rw.subName, g.subs[i].line)
-			continue
-		}
-		g.subs = append(g.subs, rw)
+// warnings says what the list leaves out that the catalogue will then not
+// say either: the competent department (主管部门), which is never taken from
+// the implementing authority — the two differ (a 行政审批局 grants what
+// 市场监管局 is competent for), so a copy would be an invented fact.
+func warnings(items []Item, h *header) []Problem {
+	if !h.has(fDept) {
+		return []Problem{{Message: fmt.Sprintf("the list has no %s column: its %d items are recorded without a competent department (%s is not copied into it)",
+			ColDept, len(items), ColAuthority)}}
 	}
-	return groups
-}
-
-// subCodeOf returns a sub-item row's code: its 子项编码 when the sheet has
-// that column (事项编码 then being the item's), else its 事项编码.
-func subCodeOf(rw *row, h *header) string {
-	if h.has(fSubCode) {
-		return rw.subCode
-	}
-	return rw.code
-}
-
-// describe names a row's item for messages.
-func describe(rw *row) string {
-	if rw.auth == "" {
-		return fmt.Sprintf("%s %q", ColName, rw.name)
-	}
-	return fmt.Sprintf("%s %q of %s %q", ColName, rw.name, ColAuthority, rw.auth)
-}
-
-// agree returns the one non-empty value the rows give for a cell, reporting
-// rows that give another.
-func agree(g *group, column string, get func(*row) string, ps *problems) (string, int) {
-	val, at := "", 0
-	for _, rw := range g.rows {
-		v := get(rw)
-		switch {
-		case v == "":
-		case val == "":
-			val, at = v, rw.line
-		case v != val:
-			ps.Add(rw.line, column, "%s differs from line %d, which belongs to the same item", column, at)
+	var ws []Problem // items are in file order, so these are too
+	for _, it := range items {
+		if it.Department == "" {
+			ws = append(ws, Problem{Sheet: it.Sheet, Line: it.Line, Column: ColDept,
+				Message: ColDept + " is empty: the item is recorded without a competent department"})
 		}
 	}
-	return val, at
-}
-
-func buildItems(rows []*row, h *header, opts Options, ps *problems) []Item {
-	groups := groupRows(rows, h, ps)
-	subCodeCol := ColCode
-	if h.has(fSubCode) {
-		subCodeCol = ColSubCode
-	}
-	basisCol := ColBasis
-	if !h.has(fBasis) {
-		basisCol = ColSetBasis
-		if !h.has(fSetBasis) {
-			basisCol = ColImplBasis
-		}
-	}
-
-	items := make([]Item, len(groups))
-	for i, g := range groups {
-		first := g.rows[0]
-		it := Item{Line: first.line, Name: first.name, Authority: first.auth}
-		it.Department, _ = agree(g, ColDept, func(r *row) string { return r.dept }, ps)
-		it.LegalBasis, _ = agree(g, basisCol, func(r *row) string { return r.basis }, ps)
-		it.Level, _ = agree(g, h.name[fLevel], func(r *row) string { return r.level }, ps)
-		it.Note, _ = agree(g, ColNote, func(r *row) string { return r.note }, ps)
-		switch {
-		case h.has(fSubCode): // 事项编码 is the item's, shared by its rows
-			it.Code, g.codeAt = agree(g, ColCode, func(r *row) string { return r.code }, ps)
-		case g.own != nil:
-			it.Code, g.codeAt = g.own.code, g.own.line
-		}
-		for _, s := range g.subs {
-			it.SubItems = append(it.SubItems, SubItem{Line: s.line, Code: subCodeOf(s, h), Name: s.subName})
-		}
-		g.needs = it.Code == ""
-		items[i] = it
-	}
-
-	deriveCodes(items, groups)
-	if opts.CodePrefix != "" {
-		makeCodes(items, groups, opts.CodePrefix, ps)
-	}
-	checkUnique(items, groups, subCodeCol, ps)
-	return items
-}
-
-// deriveCodes gives items without a code one derived from their sub-item
-// codes; see ParseWith for the rule and why.
-func deriveCodes(items []Item, groups []*group) {
-	given := map[string]bool{}
-	for i, it := range items {
-		if !groups[i].needs {
-			given[it.Code] = true
-		}
-		for _, s := range it.SubItems {
-			if s.Code != "" {
-				given[s.Code] = true
-			}
-		}
-	}
-	prefix := make([]string, len(items))
-	uses := map[string]int{}
-	for i, it := range items {
-		codes := subCodes(it)
-		if !groups[i].needs || len(codes) == 0 {
-			continue
-		}
-		p := strings.TrimRight(commonPrefix(codes), "-_./")
-		if utf8.RuneCountInString(p) >= MinDerivedCodeLen && !given[p] {
-			prefix[i] = p
-			uses[p]++
-		}
-	}
-	for i := range items {
-		codes := subCodes(items[i])
-		if !groups[i].needs || len(codes) == 0 {
-			continue
-		}
-		if p := prefix[i]; p != "" && uses[p] == 1 {
-			items[i].Code = p
-		} else {
-			items[i].Code = slices.Min(codes) + "-00"
-		}
-	}
-}
-
-func subCodes(it Item) []string {
-	var codes []string
-	for _, s := range it.SubItems {
-		if s.Code != "" {
-			codes = append(codes, s.Code)
-		}
-	}
-	return codes
-}
-
-// commonPrefix returns the longest common prefix of ss, whole runes only.
-func commonPrefix(ss []string) string {
-	p := ss[0]
-	for _, s := range ss[1:] {
-		n := 0
-		for n < len(p) && n < len(s) && p[n] == s[n] {
-			n++
-		}
-		p = p[:n]
-	}
-	for len(p) > 0 && !utf8.ValidString(p) { // cut inside a rune: back off
-		p = p[:len(p)-1]
-	}
-	return p
-}
-
-// makeCodes fills the codes still missing from CodePrefix and 序号.
-func makeCodes(items []Item, groups []*group, prefix string, ps *problems) {
-	for i := range items {
-		it := &items[i]
-		if it.Code == "" {
-			seq := ""
-			for _, rw := range groups[i].rows {
-				if rw.seq != "" {
-					seq = rw.seq
-					break
-				}
-			}
-			n, err := strconv.Atoi(seq)
-			switch {
-			case seq == "":
-				ps.Add(it.Line, ColSeq, "the item has no %s and no %s to make a code from", ColCode, ColSeq)
-				continue
-			case err != nil || n <= 0:
-				ps.Add(it.Line, ColSeq, "%s %q is not a positive whole number, so no code can be made from it", ColSeq, seq)
-				continue
-			}
-			it.Code = fmt.Sprintf("%s%04d", prefix, n)
-		}
-		for j := range it.SubItems {
-			if it.SubItems[j].Code == "" {
-				it.SubItems[j].Code = fmt.Sprintf("%s-%02d", it.Code, j+1)
-			}
-		}
-	}
-}
-
-// checkUnique reports codes used twice among all items and sub-items: the
-// catalogue reserves item codes, and delegations name sub-items by code, so
-// one code must mean one thing.
-func checkUnique(items []Item, groups []*group, subCodeCol string, ps *problems) {
-	type use struct {
-		code, what string
-		line       int
-	}
-	var uses []use
-	for i, it := range items {
-		if it.Code != "" {
-			what, line := ColCode, groups[i].codeAt
-			if groups[i].needs {
-				what, line = "item code made by itemsheet", it.Line
-			}
-			uses = append(uses, use{it.Code, what, line})
-		}
-		for _, s := range it.SubItems {
-			if s.Code != "" {
-				uses = append(uses, use{s.Code, subCodeCol, s.Line})
-			}
-		}
-	}
-	slices.SortStableFunc(uses, func(a, b use) int { return a.line - b.line })
-	first := map[string]use{}
-	for _, u := range uses {
-		f, dup := first[u.code]
-		if !dup {
-			first[u.code] = u
-			continue
-		}
-		col := u.what
-		if col != ColCode && col != ColSubCode {
-			col = ColCode
-		}
-		ps.Add(u.line, col, "duplicate code %s: %s here, %s on line %d", u.code, u.what, f.what, f.line)
-	}
+	return ws
 }

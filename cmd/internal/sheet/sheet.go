@@ -19,16 +19,31 @@ import (
 // is the file's own header name (often Chinese) so that an officer can find
 // the cell, or "" when the problem concerns a whole row or the whole file.
 type Problem struct {
-	Line    int    // 1-based physical line where the row starts; 0 = the file as a whole
+	// Sheet is the worksheet of a workbook the problem is on; "" in a CSV
+	// file, and for a problem of the whole file.
+	Sheet   string
+	Line    int    // 1-based physical line (CSV) or row (worksheet) where the row starts; 0 = the file or sheet as a whole
 	Column  string // e.g. "事项名称"; "" for a whole row or file
 	Message string // self-contained, e.g. "事项名称 is empty"
 }
 
 func (p Problem) String() string {
-	if p.Line <= 0 {
+	switch {
+	case p.Line <= 0 && p.Sheet == "":
 		return p.Message
+	case p.Line <= 0:
+		return fmt.Sprintf("sheet %q: %s", p.Sheet, p.Message)
 	}
-	return fmt.Sprintf("line %d: %s", p.Line, p.Message)
+	return At(p.Sheet, p.Line) + ": " + p.Message
+}
+
+// At names a row for messages: "line 5" in a CSV file, `sheet "第二部分"
+// row 5` in a workbook, where a row number alone would not say which sheet.
+func At(sheet string, line int) string {
+	if sheet == "" {
+		return fmt.Sprintf("line %d", line)
+	}
+	return fmt.Sprintf("sheet %q row %d", sheet, line)
 }
 
 // Error reports every problem found in a file, in line order.
@@ -57,26 +72,52 @@ func (e *Error) Error() string {
 type Problems struct {
 	Source string
 	list   []Problem
+	sheets map[string]int // sheet name → its place in the workbook, for ordering
 }
 
-// Add records a problem.
+// Add records a problem of a CSV file (or of a whole file).
 func (ps *Problems) Add(line int, column, format string, args ...any) {
-	ps.list = append(ps.list, Problem{Line: line, Column: column, Message: fmt.Sprintf(format, args...)})
+	ps.AddIn("", line, column, format, args...)
+}
+
+// AddIn records a problem on a worksheet ("" for a CSV file).
+func (ps *Problems) AddIn(sheet string, line int, column, format string, args ...any) {
+	ps.list = append(ps.list, Problem{Sheet: sheet, Line: line, Column: column, Message: fmt.Sprintf(format, args...)})
+}
+
+// SetSheets gives the workbook's sheets in their order, so that problems
+// are listed sheet by sheet as the officer sees them, not by row number
+// across sheets.
+func (ps *Problems) SetSheets(names []string) {
+	ps.sheets = make(map[string]int, len(names))
+	for i, n := range names {
+		ps.sheets[n] = i + 1 // "" (the whole file) stays 0: first
+	}
 }
 
 // Len is the number of problems so far.
 func (ps *Problems) Len() int { return len(ps.list) }
 
 // Err returns nil when nothing was found, else an *Error with the problems
-// in line order (stable, so problems of one line keep the order in which
-// they were found).
+// in order (see sorted).
 func (ps *Problems) Err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
+	return &Error{Source: ps.Source, Problems: ps.sorted()}
+}
+
+// sorted returns the problems so far in sheet order, then line order
+// (stable, so problems of one line keep the order in which they were found).
+func (ps *Problems) sorted() []Problem {
 	out := slices.Clone(ps.list)
-	slices.SortStableFunc(out, func(a, b Problem) int { return a.Line - b.Line })
-	return &Error{Source: ps.Source, Problems: out}
+	slices.SortStableFunc(out, func(a, b Problem) int {
+		if d := ps.sheets[a.Sheet] - ps.sheets[b.Sheet]; d != 0 {
+			return d
+		}
+		return a.Line - b.Line
+	})
+	return out
 }
 
 // AddCSVProblem records a CSV syntax error (a stray quote) as a problem of
