@@ -15,7 +15,7 @@ func benchEvents(n int) []eventstore.RecordedEvent {
 	for i := range out {
 		out[i] = eventstore.RecordedEvent{ID: uuid.New(), Stream: "item-" + uuid.NewString(), Revision: uint64(i % 7),
 			Position: eventstore.Position(i + 1), Type: "ItemDelegated.v1",
-			Data: []byte(`{"itemId":"0b6f2c6e-1d7e-4a55-9d2f-1b2f3c4d5e6f","delegationId":"5f1c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b","to":"370211","mode":"DEVOLVE","effectiveUntil":null,"basis":"青政发〔2023〕5号","reason":"","effectiveFrom":"2024-01-01"}`),
+			Data:       []byte(`{"itemId":"0b6f2c6e-1d7e-4a55-9d2f-1b2f3c4d5e6f","delegationId":"5f1c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b","to":"370211","mode":"DEVOLVE","effectiveUntil":null,"basis":"青政发〔2023〕5号","reason":"","effectiveFrom":"2024-01-01"}`),
 			Metadata:   []byte(`{"actor":"legal@qingdao","commandId":"7d4b1c2a-9f8e-4d3c-b2a1-0f9e8d7c6b5a","recordedAt":"2026-12-07T04:00:00.123456789Z"}`),
 			RecordedAt: time.Date(2026, 12, 7, 4, 0, 0, i, time.UTC)}
 	}
