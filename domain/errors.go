@@ -43,6 +43,9 @@ const (
 	CodeEffectiveDate        Code = "EFFECTIVE_DATE"
 	CodeEditionExists        Code = "EDITION_EXISTS"
 	CodeEditionNotFound      Code = "EDITION_NOT_FOUND"
+	CodeDraftExists          Code = "DRAFT_EXISTS"
+	CodeDraftNotFound        Code = "DRAFT_NOT_FOUND"
+	CodeDraftClosed          Code = "DRAFT_CLOSED"
 	CodeWrongExpectedVersion Code = "WRONG_EXPECTED_REVISION"
 	// CodeCommandIDReused: a command id already recorded for a different
 	// command (another payload, expected revision or actor). Only the same
@@ -66,9 +69,9 @@ func ClassOf(c Code) Class {
 	switch c {
 	case CodeForbidden:
 		return ClassForbidden
-	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound, CodeEditionNotFound:
+	case CodeItemNotFound, CodeBodyNotFound, CodeDelegationNotFound, CodeEditionNotFound, CodeDraftNotFound:
 		return ClassNotFound
-	case CodeItemExists, CodeCodeTaken, CodeBodyExists, CodeEditionExists, CodeWrongExpectedVersion,
+	case CodeItemExists, CodeCodeTaken, CodeBodyExists, CodeEditionExists, CodeDraftExists, CodeDraftClosed, CodeWrongExpectedVersion,
 		CodeAlreadyAccepted, CodeDelegationOverlap, CodeCommandIDReused:
 		return ClassConflict
 	default:

@@ -18,6 +18,8 @@ const (
 	TypeItemCodeReserved    = "ItemCodeReserved.v2"
 	TypeBodyRegistered      = "BodyRegistered.v1"
 	TypeEditionPublished    = "EditionPublished.v1"
+	TypeDraftOpened         = "DraftOpened.v1"
+	TypeDraftDiscarded      = "DraftDiscarded.v1"
 
 	// TypeItemCodeReservedV1 is a reservation written before reservations
 	// carried their listing: it decodes with a nil Listing.
@@ -136,6 +138,18 @@ type EditionPublished struct {
 	Change
 }
 
+// DraftOpened (草案): a draft of the catalogue's next version is opened.
+type DraftOpened struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// DraftDiscarded: a draft is abandoned; nothing staged in it is published.
+type DraftDiscarded struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason,omitempty"`
+}
+
 func (ItemListed) EventType() string          { return TypeItemListed }
 func (ItemAmended) EventType() string         { return TypeItemAmended }
 func (ItemDelegated) EventType() string       { return TypeItemDelegated }
@@ -145,6 +159,8 @@ func (ItemRevoked) EventType() string         { return TypeItemRevoked }
 func (ItemCodeReserved) EventType() string    { return TypeItemCodeReserved }
 func (BodyRegistered) EventType() string      { return TypeBodyRegistered }
 func (EditionPublished) EventType() string    { return TypeEditionPublished }
+func (DraftOpened) EventType() string         { return TypeDraftOpened }
+func (DraftDiscarded) EventType() string      { return TypeDraftDiscarded }
 
 // concernsItem names the item an event concerns (ItemOf).
 func (e ItemListed) concernsItem() string          { return e.ItemID }

@@ -30,6 +30,7 @@ var (
 	ItemStreams     = StreamKind{Name: "item", Prefix: "item-"}
 	BodyStreams     = StreamKind{Name: "body", Prefix: "body-"}
 	EditionStreams  = StreamKind{Name: "edition", Prefix: "edition-"}
+	DraftStreams    = StreamKind{Name: "draft", Prefix: "draft-"}
 	ItemCodeStreams = StreamKind{Name: "itemcode", Prefix: "itemcode-"}
 )
 
@@ -109,6 +110,8 @@ var events = []EventDef{
 	upcast(TypeItemCodeReservedV1, ItemCodeStreams, func(r ItemCodeReserved) ItemCodeReserved { return r }),
 	register[BodyRegistered](BodyStreams),
 	register[EditionPublished](EditionStreams),
+	register[DraftOpened](DraftStreams),
+	register[DraftDiscarded](DraftStreams),
 }
 
 var (

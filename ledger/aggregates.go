@@ -49,3 +49,7 @@ func recordCode(st codeState, rec *eventstore.RecordedEvent) codeState {
 	}
 	return st
 }
+
+func draftAggregate(name string) Aggregate[domain.Draft] {
+	return Aggregate[domain.Draft]{ID: name, Stream: domain.DraftStream(name), Evolve: domain.EvolveDraft}
+}

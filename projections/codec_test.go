@@ -33,6 +33,8 @@ func sampleEvents() []domain.Event {
 			Department: dept, Level: domain.LevelMunicipal, SubItems: subs, Change: c}},
 		domain.BodyRegistered{Code: "370211", Name: "黄岛区", Kind: domain.KindDistrict, Parent: "370200", Change: c},
 		domain.EditionPublished{Name: "2023年版", Change: c},
+		domain.DraftOpened{Name: "2025年版（草案）", Reason: c.Reason},
+		domain.DraftDiscarded{Name: "2025年版（草案）"},
 	}
 }
 
