@@ -1,0 +1,16 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/catalogue/catalogue/projections"
+)
+
+// TestViewsCoverEveryEvent: every table that writes a batch has decided,
+// for every event type of the domain's registry, to handle it or to ignore
+// it. A new event type fails here, naming each table that lacks it.
+func TestViewsCoverEveryEvent(t *testing.T) {
+	for view, missing := range projections.MissingHandlers(writeTables()...) {
+		t.Errorf("table %s has no handler and no Ignore for %v", view, missing)
+	}
+}
