@@ -111,11 +111,24 @@ func (h *Handlers[V]) Apply(v V, k Kind, env *Envelope) {
 	}
 }
 
-// Table is what the coverage check needs of a handler table, whatever
-// its view's type.
+// Table is a handler table whatever its view's type: what the coverage
+// check and IgnoreIn need of it.
 type Table interface {
 	View() string
 	Missing() []string
+	ignore(t reflect.Type)
+}
+
+func (h *Handlers[V]) ignore(t reflect.Type) { h.claim(t) }
+
+// IgnoreIn records that each of tables has nothing to do for events of
+// type E. A store lists its views' ignores event by event in one place
+// with it, so a new event type is decided for every view there, beside
+// the handler (On) in the file of the view that handles it.
+func IgnoreIn[E domain.Event](tables ...Table) {
+	for _, t := range tables {
+		t.ignore(reflect.TypeFor[E]())
+	}
 }
 
 // MissingHandlers is the coverage check of a set of views: for each table

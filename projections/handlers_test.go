@@ -29,6 +29,9 @@ func TestHandlersMissing(t *testing.T) {
 	projections.Ignore[domain.BodyRegistered](h)
 	require.NotContains(t, h.Missing(), domain.TypeBodyRegistered)
 	require.Len(t, h.Missing(), len(rest)-1)
+	projections.IgnoreIn[domain.EditionPublished](h)
+	require.NotContains(t, h.Missing(), domain.TypeEditionPublished)
+	require.Len(t, h.Missing(), len(rest)-2)
 }
 
 // Dispatch runs the handler of the event's type and nothing for an
@@ -63,4 +66,5 @@ func TestHandlersRefuseMistakes(t *testing.T) {
 	require.Panics(t, func() {
 		projections.On(h, func(*counter, domain.ItemAmended, *projections.Envelope) {})
 	})
+	require.Panics(t, func() { projections.IgnoreIn[domain.ItemAmended](h) })
 }

@@ -32,15 +32,6 @@ var bodiesHandlers = func() *projections.Handlers[*bodiesView] {
 			v.order.add(b)
 		}
 	})
-	// Items, delegations and editions do not change a body.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemRevoked](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

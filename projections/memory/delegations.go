@@ -69,13 +69,6 @@ var delegationsHandlers = func() *projections.Handlers[*delegationsView] {
 			v.set(id, func(d *delegation) *mark { return &d.revoked }, e.EffectiveFrom, env.Position)
 		}
 	})
-	// An item's particulars are read from the catalogue when a delegation
-	// is read; nothing else concerns delegations.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

@@ -42,15 +42,6 @@ var editionsHandlers = func() *projections.Handlers[*editionsView] {
 			v.order = append(v.order, ed)
 		}
 	})
-	// An edition's content is the catalogue's, read when first asked for.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemRevoked](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
 	return h
 }()
 

@@ -78,14 +78,6 @@ var catalogueHandlers = func() *projections.Handlers[*catalogueView] {
 	projections.On(h, func(c *catalogueView, e domain.ItemRevoked, env *projections.Envelope) {
 		c.item(e.ItemID).revoked.set(e.EffectiveFrom, env.Position)
 	})
-	// Delegations are the delegations view's; a code reservation changes
-	// no item until its listing; bodies and editions are other views'.
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

@@ -60,11 +60,6 @@ var concernHandlers = func() *projections.Handlers[*logView] {
 	projections.On(h, func(v *logView, e domain.BodyRegistered, _ *projections.Envelope) {
 		v.addBody(v.syms.intern(e.Code))
 	})
-	// These concern no body; they are recorded like every event.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

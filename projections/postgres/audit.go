@@ -160,11 +160,6 @@ var concernHandlers = func() *projections.Handlers[*writer] {
 	})
 	projections.On(h, func(w *writer, e domain.ItemRevoked, _ *projections.Envelope) { w.ended(e.Ended) })
 	projections.On(h, func(w *writer, e domain.BodyRegistered, _ *projections.Envelope) { w.addBody(e.Code) })
-	// These concern no body; they are recorded like every event.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

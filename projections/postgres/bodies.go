@@ -103,14 +103,5 @@ var bodiesWrites = func() *projections.Handlers[*writer] {
 			w.bodyRows = append(w.bodyRows, []any{e.Code, e.Name, string(e.Kind), e.Parent, pgDate(e.EffectiveFrom), e.Basis, pos(env.Position)})
 		}
 	})
-	// Items, delegations and editions do not change a body.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemRevoked](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()

@@ -187,12 +187,5 @@ var delegationsWrites = func() *projections.Handlers[*writer] {
 			}
 		}
 	})
-	// An item's particulars are read from the catalogue when a delegation
-	// is read; nothing else concerns delegations.
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()

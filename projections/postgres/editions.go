@@ -129,13 +129,5 @@ var editionsWrites = func() *projections.Handlers[*writer] {
 			w.editionRows = append(w.editionRows, []any{e.Name, e.Basis, e.Reason, pgDate(e.EffectiveFrom), env.Meta.Actor, nanos(env.RecordedAt), pos(env.Position)})
 		}
 	})
-	projections.Ignore[domain.ItemListed](h)
-	projections.Ignore[domain.ItemAmended](h)
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemRevoked](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
 	return h
 }()

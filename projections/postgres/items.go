@@ -239,13 +239,5 @@ var catalogueWrites = func() *projections.Handlers[*writer] {
 		w.updates.Queue(w.s.sql(`UPDATE {s}.items SET revoked_from = CASE WHEN revoked_pos IS NULL THEN $2 ELSE revoked_from END,
 			revoked_pos = COALESCE(revoked_pos, $3) WHERE id = $1`), e.ItemID, pgDate(e.EffectiveFrom), pos(env.Position))
 	})
-	// Delegations are the delegations view's; a code reservation changes
-	// no item until its listing; bodies and editions are other views'.
-	projections.Ignore[domain.ItemDelegated](h)
-	projections.Ignore[domain.DelegationAccepted](h)
-	projections.Ignore[domain.DelegationWithdrawn](h)
-	projections.Ignore[domain.ItemCodeReserved](h)
-	projections.Ignore[domain.BodyRegistered](h)
-	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
