@@ -226,8 +226,8 @@ func (w *writer) load(ctx context.Context, batch []projections.Envelope) error {
 func (w *writer) apply(env *projections.Envelope) {
 	k, _ := projections.KindOf(env.Event)
 	catalogueWrites.Apply(w, k, env)
-	delegationsWrites.Apply(w, k, env)
 	bodiesWrites.Apply(w, k, env)
+	delegationsWrites.Apply(w, k, env)
 	editionsWrites.Apply(w, k, env)
 	w.logRow(k, env)
 }
