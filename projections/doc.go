@@ -16,9 +16,10 @@
 //     a PostgreSQL store implements the same port, and both pass
 //     projectionstest.
 //   - Handlers: a view's handler table, dispatched by the event's type as
-//     the domain's registry knows it, with explicit Ignores; Missing is the
-//     coverage check each store's test runs, so a new event type cannot be
-//     dropped silently by a view.
+//     the domain's registry knows it. The events a view ignores are listed
+//     once for every store (ignores.go); Missing is the coverage check each
+//     store's test runs, so a new event type cannot be dropped silently by
+//     a view.
 //   - Projector: reads the feed from the store's checkpoint, decodes in
 //     parallel (order preserved), applies in size- and time-bounded batches,
 //     and lets a caller wait until a position it wrote is visible

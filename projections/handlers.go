@@ -122,7 +122,7 @@ func (h *Handlers[V]) Apply(v V, k Kind, env *Envelope) {
 }
 
 // Table is a handler table whatever its view's type: what the coverage
-// check and IgnoreIn need of it.
+// check and DeclareIgnores need of it.
 type Table interface {
 	View() string
 	Missing() []string
@@ -130,16 +130,6 @@ type Table interface {
 }
 
 func (h *Handlers[V]) ignore(t reflect.Type) { h.claim(t) }
-
-// IgnoreIn records that each of tables has nothing to do for events of
-// type E. A store lists its views' ignores event by event in one place
-// with it, so a new event type is decided for every view there, beside
-// the handler (On) in the file of the view that handles it.
-func IgnoreIn[E domain.Event](tables ...Table) {
-	for _, t := range tables {
-		t.ignore(reflect.TypeFor[E]())
-	}
-}
 
 // MissingHandlers is the coverage check of a set of views: for each table
 // that lacks an entry, the view's name and the events it lacks. A store's

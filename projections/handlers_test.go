@@ -29,9 +29,23 @@ func TestHandlersMissing(t *testing.T) {
 	projections.Ignore[domain.BodyRegistered](h)
 	require.NotContains(t, h.Missing(), domain.TypeBodyRegistered)
 	require.Len(t, h.Missing(), len(rest)-1)
-	projections.IgnoreIn[domain.EditionPublished](h)
-	require.NotContains(t, h.Missing(), domain.TypeEditionPublished)
-	require.Len(t, h.Missing(), len(rest)-2)
+}
+
+// DeclareIgnores gives a view's table the read side's ignores for that
+// view: with its handlers, the bodies view then decides every event.
+func TestDeclareIgnores(t *testing.T) {
+	h := projections.NewHandlers[*counter](projections.ViewBodies)
+	projections.On(h, func(*counter, domain.BodyRegistered, *projections.Envelope) {})
+	require.Len(t, h.Missing(), len(domain.CurrentEvents())-1)
+	projections.DeclareIgnores(h)
+	require.Empty(t, h.Missing())
+
+	require.Panics(t, func() { projections.DeclareIgnores(projections.NewHandlers[*counter]("no such view")) })
+	// The handler of an event the list says the view ignores is a
+	// contradiction, found when the table is built.
+	cat := projections.NewHandlers[*counter](projections.ViewCatalogue)
+	projections.On(cat, func(*counter, domain.EditionPublished, *projections.Envelope) {})
+	require.Panics(t, func() { projections.DeclareIgnores(cat) })
 }
 
 // Dispatch runs the handler of the event's type and nothing for an
@@ -66,5 +80,4 @@ func TestHandlersRefuseMistakes(t *testing.T) {
 	require.Panics(t, func() {
 		projections.On(h, func(*counter, domain.ItemAmended, *projections.Envelope) {})
 	})
-	require.Panics(t, func() { projections.IgnoreIn[domain.ItemAmended](h) })
 }

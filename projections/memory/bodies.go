@@ -22,7 +22,7 @@ func newBodiesView(c *core) *bodiesView {
 // bodiesHandlers is how the bodies view applies events: a body is
 // registered once; a second registration of its code changes nothing.
 var bodiesHandlers = func() *projections.Handlers[*bodiesView] {
-	h := projections.NewHandlers[*bodiesView]("bodies")
+	h := projections.NewHandlers[*bodiesView](projections.ViewBodies)
 	projections.On(h, func(v *bodiesView, e domain.BodyRegistered, env *projections.Envelope) {
 		code := v.syms.intern(e.Code)
 		if _, dup := v.bodies[e.Code]; !dup {

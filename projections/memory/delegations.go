@@ -51,7 +51,7 @@ func newDelegationsView(c *core, cat *catalogueView, bods *bodiesView) *delegati
 // delegationsHandlers is how the delegations view applies events. A
 // reference to an unknown delegation changes nothing here.
 var delegationsHandlers = func() *projections.Handlers[*delegationsView] {
-	h := projections.NewHandlers[*delegationsView]("delegations")
+	h := projections.NewHandlers[*delegationsView](projections.ViewDelegations)
 	projections.On(h, func(v *delegationsView, e domain.ItemDelegated, env *projections.Envelope) {
 		v.delegate(v.cat.item(e.ItemID), e, env.Position)
 	})

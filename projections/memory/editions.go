@@ -34,7 +34,7 @@ func newEditionsView(c *core, cat *catalogueView) *editionsView {
 // editionsHandlers is how the editions view applies events: an edition is
 // published once; a second publication of its name changes nothing.
 var editionsHandlers = func() *projections.Handlers[*editionsView] {
-	h := projections.NewHandlers[*editionsView]("editions")
+	h := projections.NewHandlers[*editionsView](projections.ViewEditions)
 	projections.On(h, func(v *editionsView, e domain.EditionPublished, env *projections.Envelope) {
 		if _, dup := v.editions[e.Name]; !dup {
 			ed := newEdition(e, env)

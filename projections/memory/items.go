@@ -61,7 +61,7 @@ func newCatalogueView(c *core) *catalogueView {
 
 // catalogueHandlers is how the catalogue applies events.
 var catalogueHandlers = func() *projections.Handlers[*catalogueView] {
-	h := projections.NewHandlers[*catalogueView]("catalogue")
+	h := projections.NewHandlers[*catalogueView](projections.ViewCatalogue)
 	projections.On(h, func(c *catalogueView, e domain.ItemListed, env *projections.Envelope) {
 		if it := c.item(e.ItemID); it.listed.pos == 0 { // listed once: a stream begins with its listing
 			it.list(e, env.Position)

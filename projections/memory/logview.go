@@ -38,7 +38,7 @@ func newLogView(c *core, cat *catalogueView, dels *delegationsView) *logView {
 // acceptance or withdrawal, and the receiver of every delegation a
 // withdrawal or a revocation ended.
 var concernHandlers = func() *projections.Handlers[*logView] {
-	h := projections.NewHandlers[*logView]("log")
+	h := projections.NewHandlers[*logView](projections.ViewLog)
 	projections.On(h, func(v *logView, e domain.ItemDelegated, _ *projections.Envelope) {
 		v.addBody(v.syms.intern(e.From))
 		v.addBody(v.syms.intern(e.To))

@@ -1,19 +1,19 @@
 package memory
 
 import (
-	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/projections"
 )
 
-// The store's views, each in its own file with its handler table and its
-// queries:
+// The store's views, each in its own files with its handler table (the
+// events it handles; those it ignores are the read side's list,
+// projections.DeclareIgnores) and its queries:
 //
 //   - catalogue (items.go): items and their particulars over time;
 //   - bodies (bodies.go): the bodies that receive delegations;
 //   - delegations (delegations.go): who holds which power;
 //   - editions (editions.go): published editions and their content;
-//   - log (audit.go, log.go): every event, for histories, the audit log
-//     and PositionAt.
+//   - log (logview.go, log.go, pack.go, audit.go): every event, for
+//     histories, the audit log and PositionAt.
 //
 // A view may read others, named by its fields and wired here. Applying an
 // event runs the views in the order below, so a view reads only views
@@ -22,9 +22,8 @@ import (
 // the delegations (the item and the bodies an event concerns). Queries
 // also read the views that are applied after them — the catalogue's Item
 // lists the item's delegations, its stream's revision from the log, and
-// an edition's items from the editions —
-// which is safe because a query runs under the read lock, after whole
-// batches.
+// an edition's items from the editions — which is safe because a query
+// runs under the read lock, after whole batches.
 func (s *Store) wire() {
 	s.cat = newCatalogueView(&s.core)
 	s.bods = newBodiesView(&s.core)
@@ -51,28 +50,5 @@ func tables() []projections.Table {
 	return []projections.Table{catalogueHandlers, bodiesHandlers, delegationsHandlers, editionsHandlers, concernHandlers}
 }
 
-// What each view ignores, event by event: every registered event is
-// handled (On, in the file of the view that applies it) or ignored here by
-// each view, which TestViewsCoverEveryEvent checks. A new event type is
-// decided here for every view that does not handle it.
-func init() {
-	var (
-		cat, bods, dels, eds = catalogueHandlers, bodiesHandlers, delegationsHandlers, editionsHandlers
-		log                  = concernHandlers // the log records every event; this says which concern no body
-	)
-	// Particulars are the catalogue's; delegations read them when read.
-	projections.IgnoreIn[domain.ItemListed](bods, dels, eds, log)
-	projections.IgnoreIn[domain.ItemAmended](bods, dels, eds, log)
-	// Delegations are the delegations view's (and concern bodies).
-	projections.IgnoreIn[domain.ItemDelegated](cat, bods, eds)
-	projections.IgnoreIn[domain.DelegationAccepted](cat, bods, eds)
-	projections.IgnoreIn[domain.DelegationWithdrawn](cat, bods, eds)
-	// A revocation ends its item (catalogue) and its delegations.
-	projections.IgnoreIn[domain.ItemRevoked](bods, eds)
-	// A code reservation changes nothing until its item is listed; the
-	// log records it under its item.
-	projections.IgnoreIn[domain.ItemCodeReserved](cat, bods, dels, eds, log)
-	projections.IgnoreIn[domain.BodyRegistered](cat, dels, eds)
-	// An edition's content is the catalogue's, read when first asked for.
-	projections.IgnoreIn[domain.EditionPublished](cat, bods, dels, log)
-}
+// The views' ignores are the read side's (projections.DeclareIgnores).
+func init() { projections.DeclareIgnores(tables()...) }

@@ -182,6 +182,13 @@ var refHandlers = func() *projections.Handlers[*refs] {
 		r.del(e.DelegationID)
 		r.del(e.Ended...)
 	})
+	// An amendment's earlier particulars are read from the log
+	// (versions); a code reservation changes no row; a body or an edition
+	// registered or published twice: the first wins, by ON CONFLICT.
+	projections.Ignore[domain.ItemAmended](h)
+	projections.Ignore[domain.ItemCodeReserved](h)
+	projections.Ignore[domain.BodyRegistered](h)
+	projections.Ignore[domain.EditionPublished](h)
 	return h
 }()
 

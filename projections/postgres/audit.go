@@ -140,7 +140,7 @@ func (s *Store) itemHistory(ctx context.Context, itemID string, asOf eventstore.
 // delegation a withdrawal or a revocation ended. They read the batch's
 // delegations, which the delegations view has applied the event to.
 var concernHandlers = func() *projections.Handlers[*writer] {
-	h := projections.NewHandlers[*writer]("log")
+	h := projections.NewHandlers[*writer](projections.ViewLog)
 	projections.On(h, func(w *writer, e domain.ItemDelegated, _ *projections.Envelope) {
 		w.addBody(e.From)
 		w.addBody(e.To)

@@ -96,7 +96,7 @@ func (s *Store) bodies(ctx context.Context, q projections.BodyQuery) (projection
 // bodiesWrites is how the bodies view applies events to a batch: a body is
 // registered once (within the batch here, across batches by ON CONFLICT).
 var bodiesWrites = func() *projections.Handlers[*writer] {
-	h := projections.NewHandlers[*writer]("bodies")
+	h := projections.NewHandlers[*writer](projections.ViewBodies)
 	projections.On(h, func(w *writer, e domain.BodyRegistered, env *projections.Envelope) {
 		if !w.bodies[e.Code] {
 			w.bodies[e.Code] = true

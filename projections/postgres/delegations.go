@@ -157,7 +157,7 @@ func (s *Store) delegations(ctx context.Context, q projections.DelegationQuery) 
 // updates (writer.mark). A reference to an unknown delegation changes
 // nothing here.
 var delegationsWrites = func() *projections.Handlers[*writer] {
-	h := projections.NewHandlers[*writer]("delegations")
+	h := projections.NewHandlers[*writer](projections.ViewDelegations)
 	projections.On(h, func(w *writer, e domain.ItemDelegated, env *projections.Envelope) {
 		if w.delegations[e.DelegationID] == nil {
 			d := &delegationRow{e: e, fresh: true, pos: env.Position}

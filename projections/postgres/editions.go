@@ -122,7 +122,7 @@ func (s *Store) editionDiff(ctx context.Context, from, to string, asOf eventstor
 // edition is published once (within the batch here, across batches by ON
 // CONFLICT). Its content is the catalogue's rows, read at its position.
 var editionsWrites = func() *projections.Handlers[*writer] {
-	h := projections.NewHandlers[*writer]("editions")
+	h := projections.NewHandlers[*writer](projections.ViewEditions)
 	projections.On(h, func(w *writer, e domain.EditionPublished, env *projections.Envelope) {
 		if !w.editions[e.Name] {
 			w.editions[e.Name] = true

@@ -219,7 +219,7 @@ func (s *Store) item(ctx context.Context, q projections.ItemQuery) (projections.
 // particulars' versions are written from the listings and amendments the
 // batch touched (versions.go).
 var catalogueWrites = func() *projections.Handlers[*writer] {
-	h := projections.NewHandlers[*writer]("catalogue")
+	h := projections.NewHandlers[*writer](projections.ViewCatalogue)
 	projections.On(h, func(w *writer, e domain.ItemListed, env *projections.Envelope) {
 		if w.items[e.ItemID] == nil { // listed once: a stream begins with its listing
 			it := &itemRow{id: e.ItemID, code: e.Code, fresh: true, listedPos: env.Position, listedFrom: e.EffectiveFrom}

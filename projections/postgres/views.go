@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 
-	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/projections"
 )
 
 // The store's views, each in the file of its queries: the catalogue
 // (items.go), delegations (delegations.go), bodies (bodies.go), editions
 // (editions.go) and the log (audit.go). Each file also has the view's
-// handler table, which writes a batch (see writer, apply.go).
+// handler table, which writes a batch (see writer, apply.go): the events
+// it handles; those it ignores are the read side's list
+// (projections.DeclareIgnores).
 
 // gen is the generation a view reads: a store, and for a Live read model
 // the Live, which moves a query to the generation now active should the
@@ -48,30 +49,8 @@ func read[T any](ctx context.Context, g gen, query func(*Store) (T, error)) (T, 
 	return v, err
 }
 
-// What each table ignores, event by event: every registered event is
-// handled (On, in the file of the view that applies it) or ignored here by
-// each table, which TestViewsCoverEveryEvent checks. A new event type is
-// decided here for every table that does not handle it.
+// The views' ignores are the read side's (projections.DeclareIgnores);
+// the writer's load table, which is no view's, has its own (apply.go).
 func init() {
-	var (
-		cat, bods, dels, eds = catalogueWrites, bodiesWrites, delegationsWrites, editionsWrites
-		log                  = concernHandlers // the log records every event; this says which concern no body
-		load                 = refHandlers     // the rows of earlier batches an event refers to
-	)
-	// Particulars are the catalogue's; delegations read them when read.
-	// An amendment reads its item's earlier particulars from the log.
-	projections.IgnoreIn[domain.ItemListed](bods, dels, eds, log)
-	projections.IgnoreIn[domain.ItemAmended](bods, dels, eds, log, load)
-	// Delegations are the delegations view's (and concern bodies).
-	projections.IgnoreIn[domain.ItemDelegated](cat, bods, eds)
-	projections.IgnoreIn[domain.DelegationAccepted](cat, bods, eds)
-	projections.IgnoreIn[domain.DelegationWithdrawn](cat, bods, eds)
-	// A revocation ends its item (catalogue) and its delegations.
-	projections.IgnoreIn[domain.ItemRevoked](bods, eds)
-	// A code reservation changes no row until its item is listed; the log
-	// records it under its item.
-	projections.IgnoreIn[domain.ItemCodeReserved](cat, bods, dels, eds, log, load)
-	// Registered or published twice: the first wins, by ON CONFLICT.
-	projections.IgnoreIn[domain.BodyRegistered](cat, dels, eds, load)
-	projections.IgnoreIn[domain.EditionPublished](cat, bods, dels, log, load)
+	projections.DeclareIgnores(catalogueWrites, bodiesWrites, delegationsWrites, editionsWrites, concernHandlers)
 }
