@@ -52,7 +52,7 @@ func newEdition(e domain.EditionPublished, env *projections.Envelope) *edition {
 	}}
 }
 
-// editionContent returns the catalogue in force on the edition's date as
+// content returns the catalogue in force on the edition's date as
 // recorded strictly before its publication. The caller holds the read lock:
 // every event before the edition is applied, so the content is final.
 func (v *editionsView) content(ed *edition) []projections.Item {
