@@ -174,10 +174,10 @@ func (e *benchEnv) post(path string, i int, body []byte) ([]byte, error) {
 func (e *benchEnv) lookup(ctx context.Context, i int) error {
 	code := benchBodiesQueried[i%len(benchBodiesQueried)]
 	at := projections.Axes{InForceOn: e.today}
-	if _, err := e.read.Body(ctx, code, at); err != nil {
+	if _, err := e.read.Views().Body(ctx, code, at); err != nil {
 		return err
 	}
-	_, err := e.read.Delegations(ctx, projections.DelegationQuery{Axes: at, Body: code, Page: projections.Page{First: benchPage}})
+	_, err := e.read.Views().Delegations(ctx, projections.DelegationQuery{Axes: at, Body: code, Page: projections.Page{First: benchPage}})
 	return err
 }
 

@@ -44,7 +44,7 @@ func (r *bodyPayloadResolver) Body(ctx context.Context, obj *model.BodyPayload) 
 	}
 	// A body registered from a later date is shown as registered: read it
 	// on the day its registration takes effect if that is after today.
-	b, err := r.read.Body(ctx, obj.Code, projections.Axes{InForceOn: domain.Date{Year: 9999, Month: 12, Day: 31}, AsOf: at.AsOf})
+	b, err := r.views(ctx).Body(ctx, obj.Code, projections.Axes{InForceOn: domain.Date{Year: 9999, Month: 12, Day: 31}, AsOf: at.AsOf})
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (r *queryResolver) Bodies(ctx context.Context, kind *domain.BodyKind, paren
 		return nil, err
 	}
 	q := projections.BodyQuery{Axes: r.axes(inForceOn, asOf), Page: page(first, after), Kind: deref(kind), Parent: deref(parent)}
-	p, err := r.read.Bodies(ctx, q)
+	p, err := r.views(ctx).Bodies(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func catalogueQuery(f *model.CatalogueFilter, p projections.Page) projections.Ca
 // …)); nested fields of its items read on day at the position the page was
 // read at.
 func (r *Resolver) itemConnection(ctx context.Context, q projections.CatalogueQuery, first *int, day domain.Date) (*model.ItemConnection, error) {
-	p, err := r.read.Catalogue(ctx, q)
+	p, err := r.views(ctx).Catalogue(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func (r *Resolver) itemConnection(ctx context.Context, q projections.CatalogueQu
 // delegationConnection reads a page of delegations (q.Page from
 // page(first, …)).
 func (r *Resolver) delegationConnection(ctx context.Context, q projections.DelegationQuery, first *int) (*model.DelegationConnection, error) {
-	p, err := r.read.Delegations(ctx, q)
+	p, err := r.views(ctx).Delegations(ctx, q)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func (r *editionPayloadResolver) Edition(ctx context.Context, obj *model.Edition
 	if err != nil {
 		return nil, err
 	}
-	ed, err := r.read.Edition(ctx, obj.Name, at.AsOf)
+	ed, err := r.views(ctx).Edition(ctx, obj.Name, at.AsOf)
 	return &ed, err
 }
 
@@ -49,7 +49,7 @@ func (r *queryResolver) Editions(ctx context.Context, asOf *eventstore.Position,
 	if err := r.await(ctx, waitFor, asOf); err != nil {
 		return nil, err
 	}
-	return r.read.Editions(ctx, deref(asOf))
+	return r.views(ctx).Editions(ctx, deref(asOf))
 }
 
 // Edition is the resolver for the edition field.
@@ -57,7 +57,7 @@ func (r *queryResolver) Edition(ctx context.Context, name string, asOf *eventsto
 	if err := r.await(ctx, waitFor, asOf); err != nil {
 		return nil, err
 	}
-	ed, err := r.read.Edition(ctx, name, deref(asOf))
+	ed, err := r.views(ctx).Edition(ctx, name, deref(asOf))
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +69,7 @@ func (r *queryResolver) EditionDiff(ctx context.Context, from string, to string,
 	if err := r.await(ctx, waitFor, asOf); err != nil {
 		return nil, err
 	}
-	d, err := r.read.EditionDiff(ctx, from, to, deref(asOf))
+	d, err := r.views(ctx).EditionDiff(ctx, from, to, deref(asOf))
 	if err != nil {
 		return nil, err
 	}

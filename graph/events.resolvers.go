@@ -39,7 +39,7 @@ func (r *queryResolver) Events(ctx context.Context, filter *model.EventFilter, a
 		return nil, err
 	}
 	q.Page, q.AsOf = page(first, after), deref(asOf)
-	p, err := r.read.AuditLog(ctx, q)
+	p, err := r.views(ctx).AuditLog(ctx, q)
 	if err != nil {
 		return nil, err
 	}

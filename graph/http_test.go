@@ -155,10 +155,19 @@ func TestHTTP(t *testing.T) {
 	})
 }
 
-// failingRead is a read model that fails the way a broken disk would.
+// failingRead is a read model whose catalogue fails the way a broken disk
+// would.
 type failingRead struct{ projections.Store }
 
-func (failingRead) Catalogue(context.Context, projections.CatalogueQuery) (projections.ItemPage, error) {
+func (f failingRead) Views() projections.Views {
+	v := f.Store.Views()
+	v.CatalogueView = failingCatalogue{v.CatalogueView}
+	return v
+}
+
+type failingCatalogue struct{ projections.CatalogueView }
+
+func (failingCatalogue) Catalogue(context.Context, projections.CatalogueQuery) (projections.ItemPage, error) {
 	return projections.ItemPage{}, errors.New("read /var/lib/catalogue/readmodel: input/output error")
 }
 

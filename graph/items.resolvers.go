@@ -21,7 +21,7 @@ func (r *itemResolver) Delegations(ctx context.Context, obj *model.Item, statuse
 	if ds == nil { // a catalogue row: its delegations are not read with it
 		var err error
 		ds, err = allPages(ctx, func(after string) ([]projections.Delegation, projections.PageInfo, error) {
-			p, err := r.read.Delegations(ctx, projections.DelegationQuery{Axes: obj.At, ItemID: obj.ID,
+			p, err := r.views(ctx).Delegations(ctx, projections.DelegationQuery{Axes: obj.At, ItemID: obj.ID,
 				Statuses: projections.AllDelegationStatuses, Page: projections.Page{First: projections.MaxPageSize, After: after}})
 			return p.Delegations, p.PageInfo, err
 		})
@@ -42,7 +42,7 @@ func (r *itemResolver) Delegations(ctx context.Context, obj *model.Item, statuse
 func (r *itemResolver) History(ctx context.Context, obj *model.Item) ([]projections.LogEntry, error) {
 	// The item's position is its stream's last event as read: the history
 	// up to it is exactly the stream the item was read from.
-	all, err := r.read.ItemHistory(ctx, obj.ID, obj.Position)
+	all, err := r.views(ctx).ItemHistory(ctx, obj.ID, obj.Position)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // item reads one item at the given axes, through the request's loader: a
 // page of delegations of the same item asks for it once.
 func (r *Resolver) item(ctx context.Context, q projections.ItemQuery) (*model.Item, error) {
-	it, err := loadersFrom(ctx).items.get(q, func() (projections.Item, error) { return r.read.Item(ctx, q) })
+	it, err := loadersFrom(ctx).items.get(q, func() (projections.Item, error) { return r.views(ctx).Item(ctx, q) })
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +25,7 @@ func (r *Resolver) item(ctx context.Context, q projections.ItemQuery) (*model.It
 // body reads one body at the given axes, through the request's loader: the
 // delegations of a page mostly go to a few bodies.
 func (r *Resolver) body(ctx context.Context, code string, at projections.Axes) (*model.Body, error) {
-	b, err := loadersFrom(ctx).bodies.get(bodyKey{code, at}, func() (projections.Body, error) { return r.read.Body(ctx, code, at) })
+	b, err := loadersFrom(ctx).bodies.get(bodyKey{code, at}, func() (projections.Body, error) { return r.views(ctx).Body(ctx, code, at) })
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,19 @@ func firstRows[T any](first *int, rows []T, info projections.PageInfo) ([]T, pro
 type loaders struct {
 	items  memo[projections.ItemQuery, projections.Item]
 	bodies memo[bodyKey, projections.Body]
+
+	viewsOnce sync.Once
+	views     projections.Views
+}
+
+// views returns the read models' views for the operation of ctx, taken
+// from read once per operation: every field of an operation reads the
+// same generation of a PostgreSQL read model, even if a rebuild switches
+// generations meanwhile. Outside an operation each call takes them anew.
+func (r *Resolver) views(ctx context.Context) projections.Views {
+	l := loadersFrom(ctx)
+	l.viewsOnce.Do(func() { l.views = r.read.Views() })
+	return l.views
 }
 
 type bodyKey struct {

@@ -38,7 +38,9 @@ type Log interface {
 // Config is what the API is built from.
 type Config struct {
 	Ledger *ledger.Ledger
-	Read   projections.Queries
+	// Read is the read models: an operation takes their views once, so
+	// it reads one generation of a PostgreSQL read model throughout.
+	Read   projections.Reader
 	Feed   Feed
 	Log    Log
 	Tokens *auth.Store
@@ -61,7 +63,7 @@ var Zone = time.FixedZone("Asia/Shanghai", 8*60*60)
 // methods.
 type Resolver struct {
 	ledger *ledger.Ledger
-	read   projections.Queries
+	read   projections.Reader
 	feed   Feed
 	log    Log
 	logger *slog.Logger

@@ -24,7 +24,7 @@ func (r *queryResolver) PositionAt(ctx context.Context, time time.Time, waitFor 
 	if err := r.await(ctx, waitFor, nil); err != nil {
 		return 0, err
 	}
-	return r.read.PositionAt(ctx, time)
+	return r.views(ctx).PositionAt(ctx, time)
 }
 
 // Query returns generated.QueryResolver implementation.

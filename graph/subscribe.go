@@ -64,7 +64,9 @@ func (r *Resolver) follow(ctx context.Context, after *eventstore.Position, q pro
 		for {
 			q.AsOf = r.feed.Position()
 			q.Page = projections.Page{First: followPage, After: projections.EncodeCursor(projections.ListLog, projections.Cursor{Pos: last})}
-			page, err := r.read.AuditLog(ctx, q)
+			// The views are taken anew each time: a subscription outlives
+			// a generation of a PostgreSQL read model.
+			page, err := r.read.Views().AuditLog(ctx, q)
 			if err != nil {
 				if ctx.Err() == nil {
 					r.logger.Error("events subscription stopped", "err", err)

@@ -218,7 +218,7 @@ func (c *chaos) checkReadModel() {
 	rm := projmemory.New()
 	_, err := projections.Rebuild(context.Background(), c.store, rm)
 	require.NoError(c.t, err)
-	page, err := rm.Catalogue(context.Background(), projections.CatalogueQuery{
+	page, err := rm.Views().Catalogue(context.Background(), projections.CatalogueQuery{
 		Axes: projections.Axes{InForceOn: domain.MustDate("2025-01-01")}, Page: projections.Page{First: projections.MaxPageSize}})
 	require.NoError(c.t, err)
 	shown := map[string]string{}

@@ -68,7 +68,7 @@ func requireEachEventOnce(t *testing.T, log eventstore.Store, s projections.Stor
 	var got []eventstore.Position
 	q := projections.AuditQuery{Page: projections.Page{First: projections.MaxPageSize}}
 	for {
-		p, err := s.AuditLog(ctx, q)
+		p, err := s.Views().AuditLog(ctx, q)
 		require.NoError(t, err)
 		for _, e := range p.Entries {
 			got = append(got, e.Position)
@@ -112,7 +112,7 @@ func TestConcurrentWritersWhileProjecting(t *testing.T) {
 				if !assertNoError(t, err) {
 					return
 				}
-				it, err := store.Item(ctx, projections.ItemQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-06-01")}, ID: res.ID})
+				it, err := store.Views().Item(ctx, projections.ItemQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-06-01")}, ID: res.ID})
 				if assertNoError(t, err) && it.Code != code {
 					t.Errorf("read %s, wrote %s", it.Code, code)
 				}
@@ -127,7 +127,7 @@ func TestConcurrentWritersWhileProjecting(t *testing.T) {
 	require.True(t, p.CaughtUp())
 	require.NoError(t, stop(), "a cancelled Run stops cleanly")
 	requireEachEventOnce(t, log, store)
-	page, err := store.Catalogue(ctx, projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-06-01")}})
+	page, err := store.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-06-01")}})
 	require.NoError(t, err)
 	require.Equal(t, int(written.Load()), page.Total)
 }
@@ -221,10 +221,10 @@ func TestForeignStreamsAreTolerated(t *testing.T) {
 	pos, err := projections.Rebuild(ctx, log, store)
 	require.NoError(t, err)
 	require.Equal(t, last, pos)
-	b, err := store.Body(ctx, "370211", projections.Axes{InForceOn: domain.MustDate("2024-01-01")})
+	b, err := store.Views().Body(ctx, "370211", projections.Axes{InForceOn: domain.MustDate("2024-01-01")})
 	require.NoError(t, err)
 	require.Equal(t, "黄岛区", b.Name)
-	page, err := store.AuditLog(ctx, projections.AuditQuery{})
+	page, err := store.Views().AuditLog(ctx, projections.AuditQuery{})
 	require.NoError(t, err)
 	require.Len(t, page.Entries, 1, "only our events are in the audit log")
 }

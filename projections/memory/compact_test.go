@@ -45,13 +45,13 @@ func TestConcurrentQueries(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for _, body := range []string{"370211", "370212", "370213", "unknown"} {
-				if _, err := s.AuditLog(ctx, projections.AuditQuery{Body: body}); err != nil {
+				if _, err := s.Views().AuditLog(ctx, projections.AuditQuery{Body: body}); err != nil {
 					t.Error(err)
 				}
-				if _, err := s.Delegations(ctx, projections.DelegationQuery{Axes: on, Body: body}); err != nil {
+				if _, err := s.Views().Delegations(ctx, projections.DelegationQuery{Axes: on, Body: body}); err != nil {
 					t.Error(err)
 				}
-				if _, err := s.Delegations(ctx, projections.DelegationQuery{Axes: on, From: body}); err != nil {
+				if _, err := s.Views().Delegations(ctx, projections.DelegationQuery{Axes: on, From: body}); err != nil {
 					t.Error(err)
 				}
 			}

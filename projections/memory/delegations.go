@@ -16,7 +16,7 @@ import (
 // and packed dates.
 type delegation struct {
 	item   *item
-	id     string // also its key in Store.delegations
+	id     string // also its key in delegationsView.delegations
 	parent string // the parent delegation's id, "" for none
 	scope  []string
 	pos    eventstore.Position
@@ -29,19 +29,71 @@ type delegation struct {
 	revoked   mark // ended by its item's revocation
 }
 
-// delegate records a delegation of item it; from and to are the syms of
-// e.From and e.To. A repeated delegation id changes nothing.
-func (s *Store) delegate(it *item, e domain.ItemDelegated, pos eventstore.Position, from, to sym) {
-	if _, dup := s.delegations[e.DelegationID]; dup {
+// delegationsView is every delegation, indexed by receiving and by
+// delegating body. It reads the catalogue (the item a delegation belongs
+// to, and its particulars for names) and the bodies (receivers' names).
+type delegationsView struct {
+	*core
+	cat  *catalogueView
+	bods *bodiesView
+
+	delegations map[string]*delegation
+	all         *sortedIndex[*delegation]
+	byTo        map[sym]*sortedIndex[*delegation]
+	byFrom      map[sym]*sortedIndex[*delegation]
+}
+
+func newDelegationsView(c *core, cat *catalogueView, bods *bodiesView) *delegationsView {
+	return &delegationsView{core: c, cat: cat, bods: bods, delegations: map[string]*delegation{},
+		all: newSortedIndex(delegationCursor), byTo: map[sym]*sortedIndex[*delegation]{}, byFrom: map[sym]*sortedIndex[*delegation]{}}
+}
+
+// delegationsHandlers is how the delegations view applies events. A
+// reference to an unknown delegation changes nothing here.
+var delegationsHandlers = func() *projections.Handlers[*delegationsView] {
+	h := projections.NewHandlers[*delegationsView](projections.ViewDelegations)
+	projections.On(h, func(v *delegationsView, e domain.ItemDelegated, env *projections.Envelope) {
+		v.delegate(v.cat.item(e.ItemID), e, env.Position)
+	})
+	projections.On(h, func(v *delegationsView, e domain.DelegationAccepted, env *projections.Envelope) {
+		v.set(e.DelegationID, func(d *delegation) *mark { return &d.accepted }, e.EffectiveFrom, env.Position)
+	})
+	projections.On(h, func(v *delegationsView, e domain.DelegationWithdrawn, env *projections.Envelope) {
+		v.set(e.DelegationID, func(d *delegation) *mark { return &d.withdrawn }, e.EffectiveFrom, env.Position)
+		for _, id := range e.Ended {
+			v.set(id, func(d *delegation) *mark { return &d.withdrawn }, e.EffectiveFrom, env.Position)
+		}
+	})
+	projections.On(h, func(v *delegationsView, e domain.ItemRevoked, env *projections.Envelope) {
+		for _, id := range e.Ended {
+			v.set(id, func(d *delegation) *mark { return &d.revoked }, e.EffectiveFrom, env.Position)
+		}
+	})
+	return h
+}()
+
+// set sets a mark of delegation id, if it is known.
+func (v *delegationsView) set(id string, m func(*delegation) *mark, from domain.Date, pos eventstore.Position) {
+	if d := v.delegations[id]; d != nil {
+		m(d).set(from, pos)
+	}
+}
+
+// delegate records a delegation of item it. A repeated delegation id
+// changes nothing.
+func (v *delegationsView) delegate(it *item, e domain.ItemDelegated, pos eventstore.Position) {
+	if _, dup := v.delegations[e.DelegationID]; dup {
 		return
 	}
+	s := v.core
+	from, to := s.syms.intern(e.From), s.syms.intern(e.To)
 	d := &delegation{
 		item: it, id: strings.Clone(e.DelegationID), parent: e.ParentDelegationID, pos: pos,
 		from: from, to: to, mode: s.syms.intern(string(e.Mode)),
 		basis: s.syms.intern(e.Basis), reason: s.syms.intern(e.Reason),
 		effectiveFrom: dayOf(e.EffectiveFrom), effectiveUntil: dayOf(e.EffectiveUntil),
 	}
-	if p := s.delegations[d.parent]; p != nil {
+	if p := v.delegations[d.parent]; p != nil {
 		d.parent = p.id // shared rather than copied
 	} else {
 		d.parent = strings.Clone(d.parent)
@@ -52,12 +104,12 @@ func (s *Store) delegate(it *item, e domain.ItemDelegated, pos eventstore.Positi
 			d.scope[i] = s.syms.str(s.syms.intern(code))
 		}
 	}
-	s.delegations[d.id] = d
+	v.delegations[d.id] = d
 	it.delegations = append(it.delegations, d)
-	s.allDel.add(d)
-	indexBy(s.byTo, to, d)
+	v.all.add(d)
+	indexBy(v.byTo, to, d)
 	if from != 0 {
-		indexBy(s.byFrom, from, d)
+		indexBy(v.byFrom, from, d)
 	}
 }
 
@@ -84,11 +136,11 @@ func (d *delegation) facts(asOf eventstore.Position) projections.DelegationFacts
 	}
 }
 
-// delegationView builds the delegation as read on day at asOf; itemFacts
-// are its item's particulars on that day.
-func (s *Store) delegationView(d *delegation, day domain.Date, asOf eventstore.Position, itemFacts domain.ItemFacts) projections.Delegation {
-	f := d.facts(asOf)
-	v := projections.Delegation{
+// view builds the delegation as read on day at asOf; itemFacts are its
+// item's particulars on that day.
+func (v *delegationsView) view(d *delegation, day domain.Date, asOf eventstore.Position, itemFacts domain.ItemFacts) projections.Delegation {
+	s, f := v.core, d.facts(asOf)
+	out := projections.Delegation{
 		ID: d.id, ItemID: d.item.id, ItemCode: itemFacts.Code, ItemName: itemFacts.Name,
 		From: s.syms.str(d.from), ParentID: d.parent, To: s.syms.str(d.to), Mode: domain.Mode(s.syms.str(d.mode)),
 		EffectiveFrom: f.EffectiveFrom, EffectiveUntil: f.EffectiveUntil,
@@ -96,23 +148,23 @@ func (s *Store) delegationView(d *delegation, day domain.Date, asOf eventstore.P
 		WithdrawnFrom: f.WithdrawnFrom, RevokedFrom: f.RevokedFrom,
 		Status: f.StatusOn(day), Basis: s.syms.str(d.basis), Reason: s.syms.str(d.reason), Position: d.pos,
 	}
-	if b := s.bodies[v.To]; b != nil {
-		v.ToName = b.Name
+	if b := v.bods.bodies[out.To]; b != nil {
+		out.ToName = b.Name
 	}
 	if len(d.scope) > 0 {
-		v.Scope = make([]domain.SubItem, len(d.scope))
+		out.Scope = make([]domain.SubItem, len(d.scope))
 		for i, code := range d.scope {
-			v.Scope[i].Code = code
+			out.Scope[i].Code = code
 			if j := slices.IndexFunc(itemFacts.SubItems, func(si domain.SubItem) bool { return si.Code == code }); j >= 0 {
-				v.Scope[i].Name = itemFacts.SubItems[j].Name
+				out.Scope[i].Name = itemFacts.SubItems[j].Name
 			}
 		}
 	}
-	return v
+	return out
 }
 
-// Delegations implements projections.Queries.
-func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
+// Delegations implements projections.DelegationsView.
+func (v *delegationsView) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
 	statuses, err := q.Validate()
 	if err != nil {
 		return projections.DelegationPage{}, err
@@ -124,11 +176,10 @@ func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) 
 	if err := ctx.Err(); err != nil {
 		return projections.DelegationPage{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
-	day := q.InForceOn
-	for _, d := range s.delegationCandidates(q) {
+	asOf := v.rlock(q.AsOf)
+	defer v.mu.RUnlock()
+	s, day := v.core, q.InForceOn
+	for _, d := range v.candidates(q) {
 		if d.pos > asOf || q.Body != "" && s.syms.str(d.to) != q.Body || q.From != "" && s.syms.str(d.from) != q.From ||
 			q.ItemID != "" && d.item.id != q.ItemID || q.Mode != "" && s.syms.str(d.mode) != string(q.Mode) {
 			continue
@@ -137,7 +188,7 @@ func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) 
 			continue
 		}
 		page.Add(delegationCursor(d), func() projections.Delegation {
-			return s.delegationView(d, day, asOf, d.item.factsOn(day, asOf))
+			return v.view(d, day, asOf, d.item.factsOn(day, asOf))
 		})
 	}
 	return projections.DelegationPage{Delegations: page.Rows, Total: page.Total, PageInfo: page.Info(), AsOf: asOf}, nil
@@ -145,23 +196,23 @@ func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) 
 
 // delegationCandidates returns, in cursor order, the smallest indexed set
 // of delegations that holds every answer to q.
-func (s *Store) delegationCandidates(q projections.DelegationQuery) []*delegation {
+func (v *delegationsView) candidates(q projections.DelegationQuery) []*delegation {
 	switch {
 	case q.ItemID != "":
-		if it := s.items[q.ItemID]; it != nil {
+		if it := v.cat.items[q.ItemID]; it != nil {
 			return it.delegations // one code: position order is cursor order
 		}
 		return nil
 	case q.Body != "":
-		return s.indexed(s.byTo, q.Body)
+		return v.indexed(v.byTo, q.Body)
 	case q.From != "":
-		return s.indexed(s.byFrom, q.From)
+		return v.indexed(v.byFrom, q.From)
 	}
-	return s.allDel.inOrder()
+	return v.all.inOrder()
 }
 
-func (s *Store) indexed(m map[sym]*sortedIndex[*delegation], code string) []*delegation {
-	if b, ok := s.syms.lookup(code); ok && m[b] != nil {
+func (v *delegationsView) indexed(m map[sym]*sortedIndex[*delegation], code string) []*delegation {
+	if b, ok := v.syms.lookup(code); ok && m[b] != nil {
 		return m[b].inOrder()
 	}
 	return nil

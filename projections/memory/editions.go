@@ -18,6 +18,33 @@ type edition struct {
 	items []projections.Item // in cursor order
 }
 
+// editionsView is every published edition. An edition's content is read
+// from the catalogue.
+type editionsView struct {
+	*core
+	cat      *catalogueView
+	editions map[string]*edition
+	order    []*edition // in order of publication
+}
+
+func newEditionsView(c *core, cat *catalogueView) *editionsView {
+	return &editionsView{core: c, cat: cat, editions: map[string]*edition{}}
+}
+
+// editionsHandlers is how the editions view applies events: an edition is
+// published once; a second publication of its name changes nothing.
+var editionsHandlers = func() *projections.Handlers[*editionsView] {
+	h := projections.NewHandlers[*editionsView](projections.ViewEditions)
+	projections.On(h, func(v *editionsView, e domain.EditionPublished, env *projections.Envelope) {
+		if _, dup := v.editions[e.Name]; !dup {
+			ed := newEdition(e, env)
+			v.editions[e.Name] = ed
+			v.order = append(v.order, ed)
+		}
+	})
+	return h
+}()
+
 func newEdition(e domain.EditionPublished, env *projections.Envelope) *edition {
 	return &edition{view: projections.Edition{
 		Name: e.Name, Basis: e.Basis, Reason: e.Reason, EffectiveFrom: e.EffectiveFrom,
@@ -25,16 +52,16 @@ func newEdition(e domain.EditionPublished, env *projections.Envelope) *edition {
 	}}
 }
 
-// editionContent returns the catalogue in force on the edition's date as
+// content returns the catalogue in force on the edition's date as
 // recorded strictly before its publication. The caller holds the read lock:
 // every event before the edition is applied, so the content is final.
-func (s *Store) editionContent(ed *edition) []projections.Item {
+func (v *editionsView) content(ed *edition) []projections.Item {
 	ed.once.Do(func() {
 		d, asOf := ed.view.EffectiveFrom, ed.view.ContentAsOf
 		ed.items = []projections.Item{}
-		for _, it := range s.itemOrder.inOrder() {
+		for _, it := range v.cat.itemOrder.inOrder() {
 			if it.listed.at(asOf) && it.statusOn(d, asOf) == projections.ItemInForce {
-				ed.items = append(ed.items, s.itemView(it, d, asOf, false))
+				ed.items = append(ed.items, v.cat.itemView(it, d, asOf, false))
 			}
 		}
 		ed.view.ItemCount = len(ed.items)
@@ -43,60 +70,58 @@ func (s *Store) editionContent(ed *edition) []projections.Item {
 }
 
 // edition finds a published edition by asOf, its content computed.
-func (s *Store) edition(name string, asOf eventstore.Position) (*edition, error) {
-	ed := s.editions[name]
+func (v *editionsView) edition(name string, asOf eventstore.Position) (*edition, error) {
+	ed := v.editions[name]
 	if ed == nil || ed.view.Position > asOf {
 		return nil, domain.Errorf(projections.CodeEditionNotFound, "name", "no edition %s published as of position %d", name, asOf)
 	}
-	s.editionContent(ed)
+	v.content(ed)
 	return ed, nil
 }
 
-// Editions implements projections.Queries.
-func (s *Store) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
+// Editions implements projections.EditionsView.
+func (v *editionsView) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	asOf = projections.ReadAt(asOf, s.checkpoint)
+	asOf = v.rlock(asOf)
+	defer v.mu.RUnlock()
 	out := []projections.Edition{}
-	for _, ed := range s.editionOrder {
+	for _, ed := range v.order {
 		if ed.view.Position <= asOf {
-			s.editionContent(ed)
+			v.content(ed)
 			out = append(out, ed.view)
 		}
 	}
 	return out, nil
 }
 
-// Edition implements projections.Queries.
-func (s *Store) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
+// Edition implements projections.EditionsView.
+func (v *editionsView) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
 	if err := ctx.Err(); err != nil {
 		return projections.Edition{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ed, err := s.edition(name, projections.ReadAt(asOf, s.checkpoint))
+	asOf = v.rlock(asOf)
+	defer v.mu.RUnlock()
+	ed, err := v.edition(name, asOf)
 	if err != nil {
 		return projections.Edition{}, err
 	}
 	return ed.view, nil
 }
 
-// EditionDiff implements projections.Queries.
-func (s *Store) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
+// EditionDiff implements projections.EditionsView.
+func (v *editionsView) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
 	if err := ctx.Err(); err != nil {
 		return projections.EditionDiff{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	asOf = projections.ReadAt(asOf, s.checkpoint)
-	a, err := s.edition(from, asOf)
+	asOf = v.rlock(asOf)
+	defer v.mu.RUnlock()
+	a, err := v.edition(from, asOf)
 	if err != nil {
 		return projections.EditionDiff{}, err
 	}
-	b, err := s.edition(to, asOf)
+	b, err := v.edition(to, asOf)
 	if err != nil {
 		return projections.EditionDiff{}, err
 	}

@@ -21,9 +21,13 @@ type item struct {
 	factsPos   eventstore.Position
 	revoked    mark
 
-	delegations []*delegation // in order of position
-	stream      []int32       // log indexes of the item stream's events
-	entries     []int32       // log indexes of every event concerning the item (with its code reservation)
+	// Kept by the delegations view: the item's delegations, in order of
+	// position.
+	delegations []*delegation
+	// Kept by the log view: log indexes of the item stream's events, and
+	// of every event concerning the item (with its code reservation).
+	stream  []int32
+	entries []int32
 
 	// versions are the particulars with every amendment known, by
 	// effective date: versions[i] holds from versions[i].from until the
@@ -31,6 +35,85 @@ type item struct {
 	// shown for dates before the listing).
 	versions []version
 	dirty    bool // versions need a refresh at the end of the batch
+}
+
+// catalogueView is the catalogue: every item, by id and by code, with its
+// particulars over time. Its queries also read the delegations view (an
+// item's delegations), the log (its stream's revision) and the editions
+// (an edition's items).
+type catalogueView struct {
+	*core
+	dels *delegationsView
+	log  *logView
+	eds  *editionsView
+
+	items     map[string]*item
+	byCode    map[string][]*item // items listed with a code, in order of listing
+	itemOrder *sortedIndex[*item]
+
+	touched  []*item // items changed by the batch being applied
+	lastItem *item   // the item c.item returned last
+}
+
+func newCatalogueView(c *core) *catalogueView {
+	return &catalogueView{core: c, items: map[string]*item{}, byCode: map[string][]*item{}, itemOrder: newSortedIndex(itemCursor)}
+}
+
+// catalogueHandlers is how the catalogue applies events.
+var catalogueHandlers = func() *projections.Handlers[*catalogueView] {
+	h := projections.NewHandlers[*catalogueView](projections.ViewCatalogue)
+	projections.On(h, func(c *catalogueView, e domain.ItemListed, env *projections.Envelope) {
+		if it := c.item(e.ItemID); it.listed.pos == 0 { // listed once: a stream begins with its listing
+			it.list(e, env.Position)
+			c.touch(it)
+			c.byCode[e.Code] = append(c.byCode[e.Code], it)
+			c.itemOrder.add(it)
+		}
+	})
+	projections.On(h, func(c *catalogueView, e domain.ItemAmended, env *projections.Envelope) {
+		it := c.item(e.ItemID)
+		it.amend(e, env.Position)
+		c.touch(it)
+	})
+	projections.On(h, func(c *catalogueView, e domain.ItemRevoked, env *projections.Envelope) {
+		c.item(e.ItemID).revoked.set(e.EffectiveFrom, env.Position)
+	})
+	return h
+}()
+
+// item returns the item with id, creating an unlisted one: a code
+// reservation (or, in a log that lacks the listing, any other event of
+// the item) is recorded before its item's listing. The item found last is
+// remembered: applying an event looks its item up in several views, and a
+// command's events follow each other in the log.
+func (c *catalogueView) item(id string) *item {
+	if it := c.lastItem; it != nil && it.id == id {
+		return it
+	}
+	it := c.items[id]
+	if it == nil {
+		sy := c.syms.intern(id)
+		it = &item{id: c.syms.str(sy), sym: sy}
+		c.items[it.id] = it
+	}
+	c.lastItem = it
+	return it
+}
+
+// touch notes that the batch changed the item's particulars.
+func (c *catalogueView) touch(it *item) {
+	if !it.dirty {
+		it.dirty = true
+		c.touched = append(c.touched, it)
+	}
+}
+
+// endBatch recomputes the timelines of the items the batch changed.
+func (c *catalogueView) endBatch() {
+	for _, it := range c.touched {
+		it.refresh()
+	}
+	c.touched = c.touched[:0]
 }
 
 type amendment struct {
@@ -101,8 +184,8 @@ func itemCursor(it *item) projections.Cursor {
 	return projections.Cursor{Key: it.facts.Code, Pos: it.listed.pos}
 }
 
-// view builds the item as read on d at asOf, with its delegations if asked.
-func (s *Store) itemView(it *item, d domain.Date, asOf eventstore.Position, withDelegations bool) projections.Item {
+// itemView builds the item as read on d at asOf, with its delegations if asked.
+func (c *catalogueView) itemView(it *item, d domain.Date, asOf eventstore.Position, withDelegations bool) projections.Item {
 	facts := it.factsOn(d, asOf)
 	v := projections.Item{
 		ID: it.id, ItemFacts: facts, Status: it.statusOn(d, asOf),
@@ -110,24 +193,24 @@ func (s *Store) itemView(it *item, d domain.Date, asOf eventstore.Position, with
 	}
 	v.SubItems = slices.Clone(facts.SubItems)
 	// The stream's last event recorded by asOf gives revision and position.
-	n := sort.Search(len(it.stream), func(i int) bool { return s.log.at(it.stream[i]).pos > asOf })
+	n := sort.Search(len(it.stream), func(i int) bool { return c.log.entries.at(it.stream[i]).pos > asOf })
 	if n > 0 {
 		last := it.stream[n-1]
-		v.Revision, v.Position = s.revision(last), s.log.at(last).pos
+		v.Revision, v.Position = c.log.revision(last), c.log.entries.at(last).pos
 	}
 	if withDelegations {
 		v.Delegations = []projections.Delegation{}
 		for _, dl := range it.delegations {
 			if dl.pos <= asOf {
-				v.Delegations = append(v.Delegations, s.delegationView(dl, d, asOf, facts))
+				v.Delegations = append(v.Delegations, c.dels.view(dl, d, asOf, facts))
 			}
 		}
 	}
 	return v
 }
 
-// Catalogue implements projections.Queries.
-func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+// Catalogue implements projections.CatalogueView.
+func (c *catalogueView) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
 	status, err := q.Validate()
 	if err != nil {
 		return projections.ItemPage{}, err
@@ -140,54 +223,51 @@ func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (pr
 		return projections.ItemPage{}, err
 	}
 	match := q.Matcher()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	var asOf eventstore.Position
+	asOf := c.rlock(q.AsOf)
+	defer c.mu.RUnlock()
 	if q.Edition != "" {
-		ed, err := s.edition(q.Edition, s.checkpoint)
+		ed, err := c.eds.edition(q.Edition, c.checkpoint)
 		if err != nil {
 			return projections.ItemPage{}, err
 		}
-		for _, it := range s.editionContent(ed) {
+		for _, it := range ed.items {
 			if match(it.ItemFacts) {
-				page.Add(projections.Cursor{Key: it.Code, Pos: s.items[it.ID].listed.pos}, func() projections.Item { return it.Clone() })
+				page.Add(projections.Cursor{Key: it.Code, Pos: c.items[it.ID].listed.pos}, func() projections.Item { return it.Clone() })
 			}
 		}
 		asOf = ed.view.ContentAsOf
 	} else {
-		asOf = projections.ReadAt(q.AsOf, s.checkpoint)
 		d := q.InForceOn
-		for _, it := range s.itemOrder.inOrder() {
+		for _, it := range c.itemOrder.inOrder() {
 			if !it.listed.at(asOf) || status != projections.ItemAnyStatus && it.statusOn(d, asOf) != status {
 				continue
 			}
 			if match(it.factsOn(d, asOf)) {
-				page.Add(itemCursor(it), func() projections.Item { return s.itemView(it, d, asOf, false) })
+				page.Add(itemCursor(it), func() projections.Item { return c.itemView(it, d, asOf, false) })
 			}
 		}
 	}
 	return projections.ItemPage{Items: page.Rows, Total: page.Total, PageInfo: page.Info(), AsOf: asOf}, nil
 }
 
-// Item implements projections.Queries.
-func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+// Item implements projections.CatalogueView.
+func (c *catalogueView) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
 	if err := q.Validate(); err != nil {
 		return projections.Item{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return projections.Item{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	asOf := projections.ReadAt(q.AsOf, s.checkpoint)
+	asOf := c.rlock(q.AsOf)
+	defer c.mu.RUnlock()
 	var found *item
 	if q.ID != "" {
-		if it := s.items[q.ID]; it != nil && it.listed.at(asOf) {
+		if it := c.items[q.ID]; it != nil && it.listed.at(asOf) {
 			found = it
 		}
 	} else {
 		// The last listed in force on the date; else the last listed.
-		listed := s.byCode[q.Code]
+		listed := c.byCode[q.Code]
 		for i := len(listed) - 1; i >= 0; i-- {
 			it := listed[i]
 			if !it.listed.at(asOf) {
@@ -205,27 +285,5 @@ func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.
 	if found == nil {
 		return projections.Item{}, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s%s as of position %d", q.ID, q.Code, asOf)
 	}
-	return s.itemView(found, q.InForceOn, asOf, true), nil
-}
-
-// ItemHistory implements projections.Queries.
-func (s *Store) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	asOf = projections.ReadAt(asOf, s.checkpoint)
-	it := s.items[itemID]
-	if it == nil || !it.listed.at(asOf) {
-		return nil, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s as of position %d", itemID, asOf)
-	}
-	out := []projections.LogEntry{}
-	for _, i := range it.stream {
-		if s.log.at(i).pos > asOf {
-			break
-		}
-		out = append(out, s.logEntry(i))
-	}
-	return out, nil
+	return c.itemView(found, q.InForceOn, asOf, true), nil
 }

@@ -116,7 +116,7 @@ func (a *arena) at(r ref) []byte { return a.blocks[r.block][r.off:] }
 // varint length and its bytes.
 
 // appendRecord appends the record of an event to buf.
-func (s *Store) appendRecord(buf []byte, env *projections.Envelope, reason sym, effectiveFrom domain.Date, bodies []sym) []byte {
+func (s *logView) appendRecord(buf []byte, env *projections.Envelope, reason sym, effectiveFrom domain.Date, bodies []sym) []byte {
 	buf = append(buf, env.ID[:]...)
 	buf = binary.AppendUvarint(buf, env.Revision)
 	buf = binary.AppendUvarint(buf, uint64(reason))
@@ -163,8 +163,8 @@ func (r *recordReader) string() string {
 }
 
 // revision returns the revision of the entry at index i.
-func (s *Store) revision(i int32) uint64 {
-	r := recordReader(s.arena.at(s.log.at(i).rec)[len(uuid.UUID{}):])
+func (s *logView) revision(i int32) uint64 {
+	r := recordReader(s.arena.at(s.entries.at(i).rec)[len(uuid.UUID{}):])
 	return r.uvarint()
 }
 
@@ -172,8 +172,8 @@ func (s *Store) revision(i int32) uint64 {
 // filter reads: what a query visits costs no allocation. Its strings share
 // the store's memory; its Bodies are appended to bodies[:0] (nil for a
 // slice of their own). It also returns the packed data.
-func (s *Store) entryView(i int32, bodies []string) (projections.LogEntry, []byte) {
-	e := s.log.at(i)
+func (s *logView) entryView(i int32, bodies []string) (projections.LogEntry, []byte) {
+	e := s.entries.at(i)
 	r := recordReader(s.arena.at(e.rec))
 	v := projections.LogEntry{
 		Position: e.pos, Stream: s.syms.str(e.stream), Type: s.syms.str(e.typ), ItemID: s.syms.str(e.itemID),
@@ -196,7 +196,7 @@ func (s *Store) entryView(i int32, bodies []string) (projections.LogEntry, []byt
 
 // logEntry returns the whole log entry at index i for a query's answer:
 // its Data and Bodies are its own.
-func (s *Store) logEntry(i int32) projections.LogEntry {
+func (s *logView) logEntry(i int32) projections.LogEntry {
 	v, packed := s.entryView(i, nil)
 	v.Data = s.unpackJSON(nil, packed)
 	return v

@@ -30,16 +30,16 @@ func TestGeneratedCity(t *testing.T) {
 	require.Equal(t, n, int(pos))
 
 	on := projections.Axes{InForceOn: domain.MustDate("2025-06-01")}
-	cat, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: on, Status: projections.ItemAnyStatus})
+	cat, err := s.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: on, Status: projections.ItemAnyStatus})
 	require.NoError(t, err)
 	require.Equal(t, shape.Items, cat.Total)
-	powers, err := s.Delegations(ctx, projections.DelegationQuery{Axes: on, Body: "370211"})
+	powers, err := s.Views().Delegations(ctx, projections.DelegationQuery{Axes: on, Body: "370211"})
 	require.NoError(t, err)
 	require.Greater(t, powers.Total, shape.Items/2, "most items are delegated to each district")
-	eds, err := s.Editions(ctx, 0)
+	eds, err := s.Views().Editions(ctx, 0)
 	require.NoError(t, err)
 	require.Len(t, eds, 3)
-	diff, err := s.EditionDiff(ctx, eds[0].Name, eds[2].Name, 0)
+	diff, err := s.Views().EditionDiff(ctx, eds[0].Name, eds[2].Name, 0)
 	require.NoError(t, err)
 	require.NotEmpty(t, diff.Added)
 }

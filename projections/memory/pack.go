@@ -36,7 +36,7 @@ const maxName = 64
 // just interned (its item, bodies, basis, reason, mode): a value then costs
 // no lookup in the large map, and one that is not a sym (a delegation id,
 // a date) costs little.
-func (s *Store) packJSON(buf, data []byte) []byte {
+func (s *logView) packJSON(buf, data []byte) []byte {
 	lit := 0 // start of the literal run not yet written
 	for i := 0; ; {
 		open := bytes.IndexByte(data[i:], '"')
@@ -73,7 +73,7 @@ func (s *Store) packJSON(buf, data []byte) []byte {
 }
 
 // unpackJSON appends the JSON packed in p to buf.
-func (s *Store) unpackJSON(buf, p []byte) []byte {
+func (s *logView) unpackJSON(buf, p []byte) []byte {
 	for {
 		n, k := binary.Uvarint(p)
 		buf = append(buf, p[k:k+int(n)]...)

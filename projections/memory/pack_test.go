@@ -40,14 +40,14 @@ func packStore() *Store {
 func TestPackJSONRoundTrips(t *testing.T) {
 	s := packStore()
 	for _, sample := range packSamples {
-		packed := s.packJSON(nil, []byte(sample))
-		if got := s.unpackJSON(nil, packed); string(got) != sample {
+		packed := s.log.packJSON(nil, []byte(sample))
+		if got := s.log.unpackJSON(nil, packed); string(got) != sample {
 			t.Errorf("packed %q, unpacked %q", sample, got)
 		}
 	}
 	// An event packs to much less than its text.
 	ev := []byte(packSamples[4])
-	if packed := s.packJSON(nil, ev); len(packed) > len(ev)/2 {
+	if packed := s.log.packJSON(nil, ev); len(packed) > len(ev)/2 {
 		t.Errorf("packed %d bytes into %d", len(ev), len(packed))
 	}
 }
@@ -58,8 +58,8 @@ func FuzzPackJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := packStore()
-		packed := s.packJSON(nil, data)
-		if got := s.unpackJSON(nil, packed); !bytes.Equal(got, data) {
+		packed := s.log.packJSON(nil, data)
+		if got := s.log.unpackJSON(nil, packed); !bytes.Equal(got, data) {
 			t.Fatalf("packed %q, unpacked %q", data, got)
 		}
 	})
@@ -87,7 +87,7 @@ func BenchmarkPackJSON(b *testing.B) {
 	var buf []byte
 	for i := 0; b.Loop(); i++ {
 		data := events[i%len(events)].Data
-		buf = s.packJSON(buf[:0], data)
+		buf = s.log.packJSON(buf[:0], data)
 		in, out = in+len(data), out+len(buf)
 	}
 	b.ReportMetric(float64(out)/float64(in), "packed/raw")

@@ -216,7 +216,7 @@ func BenchmarkQueries(b *testing.B) {
 	}
 	now := projections.Axes{InForceOn: domain.MustDate("2025-06-01")}
 	then := projections.Axes{InForceOn: domain.MustDate("2023-09-01"), AsOf: last / 2}
-	items, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: now, Status: projections.ItemAnyStatus, Page: projections.Page{First: projections.MaxPageSize}})
+	items, err := s.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: now, Status: projections.ItemAnyStatus, Page: projections.Page{First: projections.MaxPageSize}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -233,23 +233,23 @@ func BenchmarkQueries(b *testing.B) {
 		run  func(at projections.Axes) error
 	}{
 		{"catalogue-page", func(at projections.Axes) error {
-			_, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: at, Page: projections.Page{First: 50}})
+			_, err := s.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: at, Page: projections.Page{First: 50}})
 			return err
 		}},
 		{"catalogue-text", func(at projections.Axes) error {
-			_, err := s.Catalogue(ctx, projections.CatalogueQuery{Axes: at, Text: name, Page: projections.Page{First: 50}})
+			_, err := s.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: at, Text: name, Page: projections.Page{First: 50}})
 			return err
 		}},
 		{"body-delegations", func(at projections.Axes) error {
-			_, err := s.Delegations(ctx, projections.DelegationQuery{Axes: at, Body: body, Page: projections.Page{First: 50}})
+			_, err := s.Views().Delegations(ctx, projections.DelegationQuery{Axes: at, Body: body, Page: projections.Page{First: 50}})
 			return err
 		}},
 		{"item", func(at projections.Axes) error {
-			_, err := s.Item(ctx, projections.ItemQuery{Axes: at, ID: item})
+			_, err := s.Views().Item(ctx, projections.ItemQuery{Axes: at, ID: item})
 			return err
 		}},
 		{"item-history", func(at projections.Axes) error {
-			_, err := s.ItemHistory(ctx, item, at.AsOf)
+			_, err := s.Views().ItemHistory(ctx, item, at.AsOf)
 			return err
 		}},
 	} {

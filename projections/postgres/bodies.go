@@ -11,6 +11,20 @@ import (
 	"github.com/catalogue/catalogue/projections"
 )
 
+// bodiesView is the bodies as a generation's tables hold it; its queries are the
+// store's, run on the generation (see read).
+type bodiesView struct{ gen }
+
+// Body implements projections.BodiesView.
+func (v bodiesView) Body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.Body, error) { return s.body(ctx, code, at) })
+}
+
+// Bodies implements projections.BodiesView.
+func (v bodiesView) Bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.BodyPage, error) { return s.bodies(ctx, q) })
+}
+
 // bodyList returns the bodies registered by asOf with a registration in
 // effect on day d.
 func (s *Store) bodyList(d domain.Date, asOf eventstore.Position) *list {
@@ -34,8 +48,8 @@ func scanBody(rows pgx.Rows) (projections.Body, projections.Cursor, error) {
 	return b, projections.Cursor{Key: b.Code}, nil
 }
 
-// Body implements projections.Queries.
-func (s *Store) Body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
+// body answers projections.BodiesView.Body.
+func (s *Store) body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
 	if err := (projections.BodyQuery{Axes: at}).Validate(); err != nil {
 		return projections.Body{}, err
 	}
@@ -56,8 +70,8 @@ func (s *Store) Body(ctx context.Context, code string, at projections.Axes) (pro
 	return bodies[0], nil
 }
 
-// Bodies implements projections.Queries.
-func (s *Store) Bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
+// bodies answers projections.BodiesView.Bodies.
+func (s *Store) bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
 	if err := q.Validate(); err != nil {
 		return projections.BodyPage{}, err
 	}
@@ -78,3 +92,16 @@ func (s *Store) Bodies(ctx context.Context, q projections.BodyQuery) (projection
 	}
 	return projections.BodyPage{Bodies: bodies, Total: total, PageInfo: info, AsOf: asOf}, nil
 }
+
+// bodiesWrites is how the bodies view applies events to a batch: a body is
+// registered once (within the batch here, across batches by ON CONFLICT).
+var bodiesWrites = func() *projections.Handlers[*writer] {
+	h := projections.NewHandlers[*writer](projections.ViewBodies)
+	projections.On(h, func(w *writer, e domain.BodyRegistered, env *projections.Envelope) {
+		if !w.bodies[e.Code] {
+			w.bodies[e.Code] = true
+			w.bodyRows = append(w.bodyRows, []any{e.Code, e.Name, string(e.Kind), e.Parent, pgDate(e.EffectiveFrom), e.Basis, pos(env.Position)})
+		}
+	})
+	return h
+}()

@@ -13,6 +13,15 @@ import (
 	"github.com/catalogue/catalogue/projections"
 )
 
+// delegationsView is the delegations as a generation's tables hold it; its queries are the
+// store's, run on the generation (see read).
+type delegationsView struct{ gen }
+
+// Delegations implements projections.DelegationsView.
+func (v delegationsView) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.DelegationPage, error) { return s.delegations(ctx, q) })
+}
+
 // delegationJoins join each delegation with its item's particulars on @d
 // as recorded by @asof (for the item's name and the scope's names) and
 // with its receiving body (for its name, as the memory store gives it:
@@ -126,8 +135,8 @@ func scanDelegation(d domain.Date) func(pgx.Rows) (projections.Delegation, proje
 	}
 }
 
-// Delegations implements projections.Queries.
-func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
+// delegations answers projections.DelegationsView.Delegations.
+func (s *Store) delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
 	statuses, err := q.Validate()
 	if err != nil {
 		return projections.DelegationPage{}, err
@@ -142,3 +151,41 @@ func (s *Store) Delegations(ctx context.Context, q projections.DelegationQuery) 
 	}
 	return projections.DelegationPage{Delegations: dels, Total: total, PageInfo: info, AsOf: asOf}, nil
 }
+
+// delegationsWrites is how the delegations view applies events to a
+// batch: new delegations by COPY, marks on those of earlier batches by
+// updates (writer.mark). A reference to an unknown delegation changes
+// nothing here.
+var delegationsWrites = func() *projections.Handlers[*writer] {
+	h := projections.NewHandlers[*writer](projections.ViewDelegations)
+	projections.On(h, func(w *writer, e domain.ItemDelegated, env *projections.Envelope) {
+		if w.delegations[e.DelegationID] == nil {
+			d := &delegationRow{e: e, fresh: true, pos: env.Position}
+			if it := w.items[e.ItemID]; it != nil {
+				d.code = it.code
+			}
+			w.delegations[e.DelegationID] = d
+			w.freshDels = append(w.freshDels, d)
+		}
+	})
+	projections.On(h, func(w *writer, e domain.DelegationAccepted, env *projections.Envelope) {
+		if d := w.delegations[e.DelegationID]; d != nil {
+			w.mark(d, "accepted", &d.accepted, e.EffectiveFrom, env.Position)
+		}
+	})
+	projections.On(h, func(w *writer, e domain.DelegationWithdrawn, env *projections.Envelope) {
+		for _, id := range append([]string{e.DelegationID}, e.Ended...) {
+			if d := w.delegations[id]; d != nil {
+				w.mark(d, "withdrawn", &d.withdrawn, e.EffectiveFrom, env.Position)
+			}
+		}
+	})
+	projections.On(h, func(w *writer, e domain.ItemRevoked, env *projections.Envelope) {
+		for _, id := range e.Ended {
+			if d := w.delegations[id]; d != nil {
+				w.mark(d, "revoked", &d.revoked, e.EffectiveFrom, env.Position)
+			}
+		}
+	})
+	return h
+}()

@@ -11,6 +11,25 @@ import (
 	"github.com/catalogue/catalogue/projections"
 )
 
+// editionsView is the editions as a generation's tables hold it; its queries are the
+// store's, run on the generation (see read).
+type editionsView struct{ gen }
+
+// Editions implements projections.EditionsView.
+func (v editionsView) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
+	return read(ctx, v.gen, func(s *Store) ([]projections.Edition, error) { return s.allEditions(ctx, asOf) })
+}
+
+// Edition implements projections.EditionsView.
+func (v editionsView) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.Edition, error) { return s.edition(ctx, name, asOf) })
+}
+
+// EditionDiff implements projections.EditionsView.
+func (v editionsView) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.EditionDiff, error) { return s.editionDiff(ctx, from, to, asOf) })
+}
+
 // editions returns the editions published by asOf (all of them, or the one
 // named), each with its item count. An edition's content is the catalogue
 // in force on its date as recorded before its publication, which rows
@@ -69,8 +88,8 @@ func (s *Store) edition(ctx context.Context, name string, asOf eventstore.Positi
 	return eds[0], nil
 }
 
-// Editions implements projections.Queries.
-func (s *Store) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
+// allEditions answers projections.EditionsView.Editions.
+func (s *Store) allEditions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
 	asOf, err := s.readAt(ctx, asOf)
 	if err != nil {
 		return nil, err
@@ -79,14 +98,9 @@ func (s *Store) Editions(ctx context.Context, asOf eventstore.Position) ([]proje
 	return eds, s.fail("editions", err)
 }
 
-// Edition implements projections.Queries.
-func (s *Store) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
-	return s.edition(ctx, name, asOf)
-}
-
-// EditionDiff implements projections.Queries with the shared comparison,
+// editionDiff answers projections.EditionsView.EditionDiff with the shared comparison,
 // projections.Diff, on the two editions' whole contents.
-func (s *Store) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
+func (s *Store) editionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
 	a, err := s.edition(ctx, from, asOf)
 	if err != nil {
 		return projections.EditionDiff{}, err
@@ -103,3 +117,17 @@ func (s *Store) EditionDiff(ctx context.Context, from, to string, asOf eventstor
 	}
 	return projections.Diff(a, b, contents[0], contents[1]), nil
 }
+
+// editionsWrites is how the editions view applies events to a batch: an
+// edition is published once (within the batch here, across batches by ON
+// CONFLICT). Its content is the catalogue's rows, read at its position.
+var editionsWrites = func() *projections.Handlers[*writer] {
+	h := projections.NewHandlers[*writer](projections.ViewEditions)
+	projections.On(h, func(w *writer, e domain.EditionPublished, env *projections.Envelope) {
+		if !w.editions[e.Name] {
+			w.editions[e.Name] = true
+			w.editionRows = append(w.editionRows, []any{e.Name, e.Basis, e.Reason, pgDate(e.EffectiveFrom), env.Meta.Actor, nanos(env.RecordedAt), pos(env.Position)})
+		}
+	})
+	return h
+}()

@@ -13,6 +13,20 @@ import (
 	"github.com/catalogue/catalogue/projections"
 )
 
+// catalogueView is the catalogue as a generation's tables hold it; its queries are the
+// store's, run on the generation (see read).
+type catalogueView struct{ gen }
+
+// Catalogue implements projections.CatalogueView.
+func (v catalogueView) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.ItemPage, error) { return s.catalogue(ctx, q) })
+}
+
+// Item implements projections.CatalogueView.
+func (v catalogueView) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+	return read(ctx, v.gen, func(s *Store) (projections.Item, error) { return s.item(ctx, q) })
+}
+
 // itemsFrom lists the items; itemVersion joins each with its particulars
 // on @d as recorded by @asof: exactly one version row holds for a date and
 // a position at or after the listing (see history). So a list that does
@@ -137,8 +151,8 @@ func scanItem(d domain.Date) func(pgx.Rows) (projections.Item, projections.Curso
 	}
 }
 
-// Catalogue implements projections.Queries.
-func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
+// catalogue answers projections.CatalogueView.Catalogue.
+func (s *Store) catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
 	status, err := q.Validate()
 	if err != nil {
 		return projections.ItemPage{}, err
@@ -160,8 +174,8 @@ func (s *Store) Catalogue(ctx context.Context, q projections.CatalogueQuery) (pr
 	return projections.ItemPage{Items: items, Total: total, PageInfo: info, AsOf: asOf}, nil
 }
 
-// Item implements projections.Queries.
-func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
+// item answers projections.CatalogueView.Item.
+func (s *Store) item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
 	if err := q.Validate(); err != nil {
 		return projections.Item{}, err
 	}
@@ -200,25 +214,30 @@ func (s *Store) Item(ctx context.Context, q projections.ItemQuery) (projections.
 	return it, nil
 }
 
-// ItemHistory implements projections.Queries.
-func (s *Store) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
-	asOf, err := s.readAt(ctx, asOf)
-	if err != nil {
-		return nil, err
-	}
-	var listed bool
-	if err := s.db.QueryRow(ctx, s.sql("SELECT EXISTS (SELECT 1 FROM {s}.items WHERE id = $1 AND listed_pos <= $2)"), itemID, pos(asOf)).Scan(&listed); err != nil {
-		return nil, s.fail("item history", err)
-	}
-	if !listed {
-		return nil, domain.Errorf(domain.CodeItemNotFound, "id", "no item %s as of position %d", itemID, asOf)
-	}
-	l := s.logList(asOf)
-	l.filter("l.item_id = @item", "item", itemID)
-	l.filter("l.stream = @stream", "stream", domain.ItemStream(itemID))
-	entries, _, _, err := page(ctx, s.db, l, nil, scanEntry)
-	if entries == nil {
-		entries = []projections.LogEntry{}
-	}
-	return entries, s.fail("item history", err)
-}
+// catalogueWrites is how the catalogue applies events to a batch: new
+// items by COPY, a revocation of an earlier batch's item by an update; the
+// particulars' versions are written from the listings and amendments the
+// batch touched (versions.go).
+var catalogueWrites = func() *projections.Handlers[*writer] {
+	h := projections.NewHandlers[*writer](projections.ViewCatalogue)
+	projections.On(h, func(w *writer, e domain.ItemListed, env *projections.Envelope) {
+		if w.items[e.ItemID] == nil { // listed once: a stream begins with its listing
+			it := &itemRow{id: e.ItemID, code: e.Code, fresh: true, listedPos: env.Position, listedFrom: e.EffectiveFrom}
+			w.items[e.ItemID] = it
+			w.freshItems = append(w.freshItems, it)
+			w.touch(e.ItemID, env.Position, e)
+		}
+	})
+	projections.On(h, func(w *writer, e domain.ItemAmended, env *projections.Envelope) {
+		w.touch(e.ItemID, env.Position, e)
+	})
+	projections.On(h, func(w *writer, e domain.ItemRevoked, env *projections.Envelope) {
+		if it := w.items[e.ItemID]; it != nil && it.fresh {
+			it.revoked.set(e.EffectiveFrom, env.Position)
+			return
+		}
+		w.updates.Queue(w.s.sql(`UPDATE {s}.items SET revoked_from = CASE WHEN revoked_pos IS NULL THEN $2 ELSE revoked_from END,
+			revoked_pos = COALESCE(revoked_pos, $3) WHERE id = $1`), e.ItemID, pgDate(e.EffectiveFrom), pos(env.Position))
+	})
+	return h
+}()

@@ -31,7 +31,7 @@ var ErrClosed = errors.New("read model closed")
 // projects (serve --role api), and a generation switch reaches every
 // process at once; a poll every PollEvery covers a missed notification.
 //
-// Live answers the read side's queries from the active generation; Project
+// Live answers the read side's queries from the active generation (Views); Project
 // runs this process's projector whenever it holds the read model's lock.
 type Live struct {
 	pool *pgxpool.Pool
@@ -50,7 +50,7 @@ type Live struct {
 	done       chan struct{}
 }
 
-var _ projections.Queries = (*Live)(nil)
+var _ projections.Reader = (*Live)(nil)
 
 // OpenLive opens read model name and starts following it. With migrate,
 // the registry is created and the active generation migrated first;
@@ -69,7 +69,7 @@ func OpenLive(ctx context.Context, pool *pgxpool.Pool, name string, migrate bool
 		return nil, err
 	}
 	l := &Live{pool: pool, name: name, poll: PollEvery, switched: make(chan struct{}), done: make(chan struct{})}
-	s := newStore(pool, schema)
+	s := l.newStore(schema)
 	cp, err := s.Checkpoint(ctx)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,16 @@ func OpenLive(ctx context.Context, pool *pgxpool.Pool, name string, migrate bool
 
 // newStore returns the store of a schema known to be migrated.
 func newStore(db DB, schema string) *Store {
-	return &Store{db: db, schema: schema, quoted: quoteIdent(schema)}
+	s := &Store{db: db, schema: schema, quoted: quoteIdent(schema)}
+	s.views = views(gen{s: s})
+	return s
+}
+
+// newStore returns the store of a generation l follows.
+func (l *Live) newStore(schema string) *Store {
+	s := newStore(l.pool, schema)
+	s.liveViews = views(gen{s: s, live: l})
+	return s
 }
 
 // Name returns the read model's name.
@@ -156,7 +165,7 @@ func (l *Live) refresh(ctx context.Context) error {
 	}
 	s := l.cur.Load()
 	if active != s.schema {
-		s = newStore(l.pool, active)
+		s = l.newStore(active)
 	}
 	cp, err := s.Checkpoint(ctx)
 	if err != nil {
@@ -323,75 +332,7 @@ func (l *Live) Project(ctx context.Context, events eventstore.Store, opts ...pro
 	}
 }
 
-// read runs a query on the active generation. Should that generation have
-// been dropped under it (a rebuild's old generation, dropped after its
-// grace period, by a process that missed the switch), the registry is read
-// again and the query runs once more on the generation now active.
-func read[T any](ctx context.Context, l *Live, query func(*Store) (T, error)) (T, error) {
-	s := l.Store()
-	v, err := query(s)
-	if errors.Is(err, ErrNotMigrated) && l.refresh(ctx) == nil && l.Store() != s {
-		return query(l.Store())
-	}
-	return v, err
-}
-
 // Checkpoint returns the active generation's checkpoint, read now.
 func (l *Live) Checkpoint(ctx context.Context) (eventstore.Position, error) {
-	return read(ctx, l, func(s *Store) (eventstore.Position, error) { return s.Checkpoint(ctx) })
-}
-
-// Catalogue implements projections.Queries.
-func (l *Live) Catalogue(ctx context.Context, q projections.CatalogueQuery) (projections.ItemPage, error) {
-	return read(ctx, l, func(s *Store) (projections.ItemPage, error) { return s.Catalogue(ctx, q) })
-}
-
-// Item implements projections.Queries.
-func (l *Live) Item(ctx context.Context, q projections.ItemQuery) (projections.Item, error) {
-	return read(ctx, l, func(s *Store) (projections.Item, error) { return s.Item(ctx, q) })
-}
-
-// ItemHistory implements projections.Queries.
-func (l *Live) ItemHistory(ctx context.Context, itemID string, asOf eventstore.Position) ([]projections.LogEntry, error) {
-	return read(ctx, l, func(s *Store) ([]projections.LogEntry, error) { return s.ItemHistory(ctx, itemID, asOf) })
-}
-
-// Delegations implements projections.Queries.
-func (l *Live) Delegations(ctx context.Context, q projections.DelegationQuery) (projections.DelegationPage, error) {
-	return read(ctx, l, func(s *Store) (projections.DelegationPage, error) { return s.Delegations(ctx, q) })
-}
-
-// Body implements projections.Queries.
-func (l *Live) Body(ctx context.Context, code string, at projections.Axes) (projections.Body, error) {
-	return read(ctx, l, func(s *Store) (projections.Body, error) { return s.Body(ctx, code, at) })
-}
-
-// Bodies implements projections.Queries.
-func (l *Live) Bodies(ctx context.Context, q projections.BodyQuery) (projections.BodyPage, error) {
-	return read(ctx, l, func(s *Store) (projections.BodyPage, error) { return s.Bodies(ctx, q) })
-}
-
-// Editions implements projections.Queries.
-func (l *Live) Editions(ctx context.Context, asOf eventstore.Position) ([]projections.Edition, error) {
-	return read(ctx, l, func(s *Store) ([]projections.Edition, error) { return s.Editions(ctx, asOf) })
-}
-
-// Edition implements projections.Queries.
-func (l *Live) Edition(ctx context.Context, name string, asOf eventstore.Position) (projections.Edition, error) {
-	return read(ctx, l, func(s *Store) (projections.Edition, error) { return s.Edition(ctx, name, asOf) })
-}
-
-// EditionDiff implements projections.Queries.
-func (l *Live) EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (projections.EditionDiff, error) {
-	return read(ctx, l, func(s *Store) (projections.EditionDiff, error) { return s.EditionDiff(ctx, from, to, asOf) })
-}
-
-// AuditLog implements projections.Queries.
-func (l *Live) AuditLog(ctx context.Context, q projections.AuditQuery) (projections.LogPage, error) {
-	return read(ctx, l, func(s *Store) (projections.LogPage, error) { return s.AuditLog(ctx, q) })
-}
-
-// PositionAt implements projections.Queries.
-func (l *Live) PositionAt(ctx context.Context, t time.Time) (eventstore.Position, error) {
-	return read(ctx, l, func(s *Store) (eventstore.Position, error) { return s.PositionAt(ctx, t) })
+	return read(ctx, gen{s: l.Store(), live: l}, func(s *Store) (eventstore.Position, error) { return s.Checkpoint(ctx) })
 }

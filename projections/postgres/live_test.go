@@ -142,7 +142,7 @@ func TestRebuildSwitchesWhileServing(t *testing.T) {
 				return
 			default:
 			}
-			_, err := live.Catalogue(ctx, projections.CatalogueQuery{Axes: today, Page: projections.Page{First: 20}})
+			_, err := live.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: today, Page: projections.Page{First: 20}})
 			if !assertNoError(t, err) {
 				return
 			}
@@ -260,8 +260,9 @@ func TestRebuildResumes(t *testing.T) {
 
 // answers is a digest of what a read model says: a catalogue page, the
 // audit log's first page and every edition.
-func answers(t *testing.T, q projections.Queries) string {
+func answers(t *testing.T, r projections.Reader) string {
 	t.Helper()
+	q := r.Views()
 	page, err := q.Catalogue(ctx, projections.CatalogueQuery{Axes: today, Page: projections.Page{First: 100}, Status: projections.ItemAnyStatus})
 	require.NoError(t, err)
 	logPage, err := q.AuditLog(ctx, projections.AuditQuery{Page: projections.Page{First: 100}})

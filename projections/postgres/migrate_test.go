@@ -47,7 +47,7 @@ func TestNotMigrated(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.Checkpoint(ctx)
 	require.ErrorIs(t, err, postgres.ErrNotMigrated)
-	_, err = s.Catalogue(ctx, projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-01-01")}})
+	_, err = s.Views().Catalogue(ctx, projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2024-01-01")}})
 	require.ErrorIs(t, err, postgres.ErrNotMigrated)
 	require.Empty(t, domain.ErrorCode(err), "an internal error, not a rule's")
 }

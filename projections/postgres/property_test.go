@@ -56,7 +56,7 @@ func testSameAnswers(t *testing.T, seed uint64) {
 	require.NoError(t, err)
 	require.Equal(t, last, cp)
 
-	c := &comparer{t: t, mem: mem, pg: pg}
+	c := &comparer{t: t, mem: mem.Views(), pg: pg.Views()}
 	positions := []eventstore.Position{0, last / 5, last / 2, last - 1 - eventstore.Position(rng.IntN(int(last/3)))}
 	days := []string{"2022-12-31", "2023-03-15", "2024-01-01", "2024-09-30", "2026-06-01"}
 	items := c.catalogue(projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2026-06-01")}, Status: projections.ItemAnyStatus}, projections.MaxPageSize)
@@ -106,9 +106,9 @@ func testSameAnswers(t *testing.T, seed uint64) {
 		c.editions(asOf)
 	}
 	for _, tm := range []time.Time{{}, time.Date(2023, 1, 1, 8, 0, 0, 0, time.UTC), time.Date(2023, 1, 2, 13, 7, 0, 0, time.UTC), time.Date(2023, 1, 9, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)} {
-		a, err := mem.PositionAt(ctx, tm)
+		a, err := c.mem.PositionAt(ctx, tm)
 		require.NoError(t, err)
-		b, err := pg.PositionAt(ctx, tm)
+		b, err := c.pg.PositionAt(ctx, tm)
 		require.NoError(t, err)
 		require.Equal(t, a, b, "PositionAt(%s)", tm)
 	}
@@ -117,12 +117,12 @@ func testSameAnswers(t *testing.T, seed uint64) {
 // comparer asks both stores the same question and requires the same answer.
 type comparer struct {
 	t       *testing.T
-	mem, pg projections.Store
+	mem, pg projections.Views
 }
 
 // walk reads every page of a list from both stores and compares them page
 // by page; it returns the rows.
-func walk[T any](c *comparer, what string, get func(s projections.Store, after string) ([]T, projections.PageInfo, int, error)) []T {
+func walk[T any](c *comparer, what string, get func(s projections.Views, after string) ([]T, projections.PageInfo, int, error)) []T {
 	c.t.Helper()
 	var all []T
 	after := ""
@@ -148,7 +148,7 @@ func walk[T any](c *comparer, what string, get func(s projections.Store, after s
 }
 
 func (c *comparer) catalogue(q projections.CatalogueQuery, first int) []projections.Item {
-	return walk(c, fmt.Sprintf("catalogue %+v", q), func(s projections.Store, after string) ([]projections.Item, projections.PageInfo, int, error) {
+	return walk(c, fmt.Sprintf("catalogue %+v", q), func(s projections.Views, after string) ([]projections.Item, projections.PageInfo, int, error) {
 		q.Page = projections.Page{First: first, After: after}
 		p, err := s.Catalogue(ctx, q)
 		return p.Items, p.PageInfo, p.Total, err
@@ -156,7 +156,7 @@ func (c *comparer) catalogue(q projections.CatalogueQuery, first int) []projecti
 }
 
 func (c *comparer) delegations(q projections.DelegationQuery, first int) {
-	walk(c, fmt.Sprintf("delegations %+v", q), func(s projections.Store, after string) ([]projections.Delegation, projections.PageInfo, int, error) {
+	walk(c, fmt.Sprintf("delegations %+v", q), func(s projections.Views, after string) ([]projections.Delegation, projections.PageInfo, int, error) {
 		q.Page = projections.Page{First: first, After: after}
 		p, err := s.Delegations(ctx, q)
 		return p.Delegations, p.PageInfo, p.Total, err
@@ -164,7 +164,7 @@ func (c *comparer) delegations(q projections.DelegationQuery, first int) {
 }
 
 func (c *comparer) bodies(q projections.BodyQuery, first int) {
-	walk(c, fmt.Sprintf("bodies %+v", q), func(s projections.Store, after string) ([]projections.Body, projections.PageInfo, int, error) {
+	walk(c, fmt.Sprintf("bodies %+v", q), func(s projections.Views, after string) ([]projections.Body, projections.PageInfo, int, error) {
 		q.Page = projections.Page{First: first, After: after}
 		p, err := s.Bodies(ctx, q)
 		return p.Bodies, p.PageInfo, p.Total, err
@@ -172,7 +172,7 @@ func (c *comparer) bodies(q projections.BodyQuery, first int) {
 }
 
 func (c *comparer) audit(q projections.AuditQuery, first int) {
-	walk(c, fmt.Sprintf("audit %+v", q), func(s projections.Store, after string) ([]projections.LogEntry, projections.PageInfo, int, error) {
+	walk(c, fmt.Sprintf("audit %+v", q), func(s projections.Views, after string) ([]projections.LogEntry, projections.PageInfo, int, error) {
 		q.Page = projections.Page{First: first, After: after}
 		p, err := s.AuditLog(ctx, q)
 		return p.Entries, p.PageInfo, 0, err
@@ -204,7 +204,7 @@ func (c *comparer) editions(asOf eventstore.Position) {
 	require.NoError(c.t, err)
 	require.Equal(c.t, a, b, "editions at %d", asOf)
 	for _, from := range a {
-		walk(c, "edition "+from.Name, func(s projections.Store, after string) ([]projections.Item, projections.PageInfo, int, error) {
+		walk(c, "edition "+from.Name, func(s projections.Views, after string) ([]projections.Item, projections.PageInfo, int, error) {
 			p, err := s.Catalogue(ctx, projections.CatalogueQuery{Edition: from.Name, Text: "许可", Page: projections.Page{First: 41, After: after}})
 			return p.Items, p.PageInfo, p.Total, err
 		})

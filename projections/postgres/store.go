@@ -59,6 +59,9 @@ type Store struct {
 	db     DB
 	schema string
 	quoted string // the schema as a quoted identifier
+
+	views     projections.Views // of this schema
+	liveViews projections.Views // of this schema, for the Live that follows it (if any)
 }
 
 var _ projections.Store = (*Store)(nil)

@@ -111,7 +111,7 @@ func testAuditPaging(f *fixture) {
 func testPositionAt(f *fixture) {
 	t := f.t
 	at := func(tm time.Time) eventstore.Position {
-		p, err := f.s.PositionAt(ctx, tm)
+		p, err := f.v.PositionAt(ctx, tm)
 		require.NoError(t, err)
 		return p
 	}

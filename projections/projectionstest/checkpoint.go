@@ -23,7 +23,7 @@ func (sc *scenario) envelopes(t *testing.T) []projections.Envelope {
 }
 
 func logSize(t *testing.T, s projections.Store) int {
-	p, err := s.AuditLog(ctx, projections.AuditQuery{Page: projections.Page{First: projections.MaxPageSize}})
+	p, err := s.Views().AuditLog(ctx, projections.AuditQuery{Page: projections.Page{First: projections.MaxPageSize}})
 	require.NoError(t, err)
 	for i, e := range p.Entries {
 		require.Equal(t, eventstore.Position(i+1), e.Position, "each event once")
@@ -90,7 +90,7 @@ func testWholeBatches(t *testing.T, sc *scenario, s projections.Store) {
 	for range 4 {
 		wg.Go(func() {
 			for {
-				p, err := s.AuditLog(ctx, projections.AuditQuery{Page: projections.Page{First: projections.MaxPageSize}})
+				p, err := s.Views().AuditLog(ctx, projections.AuditQuery{Page: projections.Page{First: projections.MaxPageSize}})
 				if !assertNoError(t, err) {
 					return
 				}

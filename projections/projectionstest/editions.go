@@ -14,7 +14,7 @@ import (
 // old one, and forest and planning amended.
 func testEditions(f *fixture) {
 	t := f.t
-	eds, err := f.s.Editions(ctx, 0)
+	eds, err := f.v.Editions(ctx, 0)
 	require.NoError(t, err)
 	require.Len(t, eds, 2)
 	e23, e25 := eds[0], eds[1]
@@ -29,15 +29,15 @@ func testEditions(f *fixture) {
 	require.Equal(t, 28, e23.ItemCount)
 	require.Equal(t, 29, e25.ItemCount)
 
-	early, err := f.s.Editions(ctx, f.sc.marks["retroactive"].pos)
+	early, err := f.v.Editions(ctx, f.sc.marks["retroactive"].pos)
 	require.NoError(t, err)
 	require.Equal(t, []projections.Edition{e23}, early)
-	one, err := f.s.Edition(ctx, edition2025, 0)
+	one, err := f.v.Edition(ctx, edition2025, 0)
 	require.NoError(t, err)
 	require.Equal(t, e25, one)
-	_, err = f.s.Edition(ctx, edition2025, f.sc.marks["retroactive"].pos)
+	_, err = f.v.Edition(ctx, edition2025, f.sc.marks["retroactive"].pos)
 	requireCode(t, projections.CodeEditionNotFound, err) // not yet published then
-	_, err = f.s.Edition(ctx, "1999年版", 0)
+	_, err = f.v.Edition(ctx, "1999年版", 0)
 	requireCode(t, projections.CodeEditionNotFound, err)
 
 	items := f.catalogue(projections.CatalogueQuery{Edition: edition2023, Page: projections.Page{First: 100}})
@@ -62,13 +62,13 @@ func testEditions(f *fixture) {
 		return p.Items, p.PageInfo, p.Total
 	})
 	require.Len(t, paged, 29)
-	_, err = f.s.Catalogue(ctx, projections.CatalogueQuery{Edition: "1999年版"})
+	_, err = f.v.Catalogue(ctx, projections.CatalogueQuery{Edition: "1999年版"})
 	requireCode(t, projections.CodeEditionNotFound, err)
 }
 
 func testEditionDiff(f *fixture) {
 	t := f.t
-	diff, err := f.s.EditionDiff(ctx, edition2023, edition2025, 0)
+	diff, err := f.v.EditionDiff(ctx, edition2023, edition2025, 0)
 	require.NoError(t, err)
 	require.Equal(t, edition2023, diff.From.Name)
 	require.Equal(t, edition2025, diff.To.Name)
@@ -86,17 +86,17 @@ func testEditionDiff(f *fixture) {
 	require.Equal(t, nameForest, forest.Before.Name)
 	require.Equal(t, nameForestAmended, forest.After.Name)
 
-	back, err := f.s.EditionDiff(ctx, edition2025, edition2023, 0)
+	back, err := f.v.EditionDiff(ctx, edition2025, edition2023, 0)
 	require.NoError(t, err)
 	require.Equal(t, itemCodes(diff.Removed), itemCodes(back.Added))
 	require.Equal(t, itemCodes(diff.Added), itemCodes(back.Removed))
-	same, err := f.s.EditionDiff(ctx, edition2023, edition2023, 0)
+	same, err := f.v.EditionDiff(ctx, edition2023, edition2023, 0)
 	require.NoError(t, err)
 	require.Empty(t, same.Added)
 	require.Empty(t, same.Removed)
 	require.Empty(t, same.Amended)
 
-	_, err = f.s.EditionDiff(ctx, edition2023, edition2025, f.sc.marks["retroactive"].pos)
+	_, err = f.v.EditionDiff(ctx, edition2023, edition2025, f.sc.marks["retroactive"].pos)
 	requireCode(t, projections.CodeEditionNotFound, err)
 	var _ domain.Code
 }

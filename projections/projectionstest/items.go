@@ -58,9 +58,9 @@ func testItem(f *fixture) {
 	require.Empty(t, gas.Delegations)
 	require.NotNil(t, gas.Delegations)
 
-	_, err := f.s.Item(ctx, projections.ItemQuery{Axes: f.at("2024-03-01", ""), ID: "no-such-item"})
+	_, err := f.v.Item(ctx, projections.ItemQuery{Axes: f.at("2024-03-01", ""), ID: "no-such-item"})
 	requireCode(t, domain.CodeItemNotFound, err)
-	_, err = f.s.Item(ctx, projections.ItemQuery{Axes: f.at("2025-03-01", "revoked"), ID: f.sc.items[codeGas]})
+	_, err = f.v.Item(ctx, projections.ItemQuery{Axes: f.at("2025-03-01", "revoked"), ID: f.sc.items[codeGas]})
 	requireCode(t, domain.CodeItemNotFound, err) // not yet recorded then
 }
 
@@ -78,7 +78,7 @@ func testItemByCode(f *fixture) {
 	require.Equal(t, f.sc.items[codeGrass], known.ID, "the relisting was not yet recorded")
 	require.Equal(t, projections.ItemRevoked, known.Status)
 
-	_, err := f.s.Item(ctx, projections.ItemQuery{Axes: f.at("2024-03-01", ""), Code: "NOPE"})
+	_, err := f.v.Item(ctx, projections.ItemQuery{Axes: f.at("2024-03-01", ""), Code: "NOPE"})
 	requireCode(t, domain.CodeItemNotFound, err)
 }
 
@@ -97,7 +97,7 @@ func testRetroactiveAmendment(f *fixture) {
 
 	// An auditor asking "as known at moment R" gets the same answer.
 	r := f.sc.marks["edition2023"]
-	p, err := f.s.PositionAt(ctx, r.at)
+	p, err := f.v.PositionAt(ctx, r.at)
 	require.NoError(t, err)
 	require.Equal(t, r.pos, p)
 	it := f.item(projections.ItemQuery{Axes: projections.Axes{InForceOn: d("2023-07-01"), AsOf: p}, ID: planning})
@@ -113,7 +113,7 @@ func testRetroactiveAmendment(f *fixture) {
 func testItemHistory(f *fixture) {
 	t := f.t
 	forestID := f.sc.items[codeForest]
-	h, err := f.s.ItemHistory(ctx, forestID, 0)
+	h, err := f.v.ItemHistory(ctx, forestID, 0)
 	require.NoError(t, err)
 	types := make([]string, len(h))
 	for i, e := range h {
@@ -150,12 +150,12 @@ func testItemHistory(f *fixture) {
 	require.ElementsMatch(t, []string{"370211", "370211001"}, h[5].Bodies, "the withdrawn delegation's receiver and the town's, ended with it")
 	require.Contains(t, string(h[4].Data), nameForestAmended, "Chinese is stored as UTF-8")
 
-	old, err := f.s.ItemHistory(ctx, forestID, f.sc.marks["delegated"].pos)
+	old, err := f.v.ItemHistory(ctx, forestID, f.sc.marks["delegated"].pos)
 	require.NoError(t, err)
 	require.Len(t, old, 4)
 
-	_, err = f.s.ItemHistory(ctx, "no-such-item", 0)
+	_, err = f.v.ItemHistory(ctx, "no-such-item", 0)
 	requireCode(t, domain.CodeItemNotFound, err)
-	_, err = f.s.ItemHistory(ctx, f.sc.items[codeGas], f.sc.marks["revoked"].pos)
+	_, err = f.v.ItemHistory(ctx, f.sc.items[codeGas], f.sc.marks["revoked"].pos)
 	requireCode(t, domain.CodeItemNotFound, err)
 }

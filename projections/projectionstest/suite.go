@@ -34,7 +34,7 @@ func Run(t *testing.T, newStore NewStore) {
 		pos, err := projections.Rebuild(ctx, sc.log, s, projections.WithBatchSize(7))
 		require.NoError(t, err)
 		require.Equal(t, sc.last, pos)
-		return &fixture{t: t, s: s, sc: sc}
+		return &fixture{t: t, s: s, v: s.Views(), sc: sc}
 	}
 	for _, c := range []struct {
 		name string
@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore NewStore) {
 type fixture struct {
 	t  *testing.T
 	s  projections.Store
+	v  projections.Views // s's
 	sc *scenario
 }
 
@@ -83,28 +84,28 @@ func (f *fixture) at(day, mark string) projections.Axes {
 
 func (f *fixture) catalogue(q projections.CatalogueQuery) projections.ItemPage {
 	f.t.Helper()
-	p, err := f.s.Catalogue(ctx, q)
+	p, err := f.v.Catalogue(ctx, q)
 	require.NoError(f.t, err)
 	return p
 }
 
 func (f *fixture) item(q projections.ItemQuery) projections.Item {
 	f.t.Helper()
-	it, err := f.s.Item(ctx, q)
+	it, err := f.v.Item(ctx, q)
 	require.NoError(f.t, err)
 	return it
 }
 
 func (f *fixture) delegations(q projections.DelegationQuery) projections.DelegationPage {
 	f.t.Helper()
-	p, err := f.s.Delegations(ctx, q)
+	p, err := f.v.Delegations(ctx, q)
 	require.NoError(f.t, err)
 	return p
 }
 
 func (f *fixture) audit(q projections.AuditQuery) projections.LogPage {
 	f.t.Helper()
-	p, err := f.s.AuditLog(ctx, q)
+	p, err := f.v.AuditLog(ctx, q)
 	require.NoError(f.t, err)
 	return p
 }

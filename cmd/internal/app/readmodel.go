@@ -47,9 +47,9 @@ func ParseRole(s string) (Role, error) {
 	return "", fmt.Errorf("role %q: want all, api or projector", s)
 }
 
-// Reader is what the service reads: the queries and how far they reach.
+// Reader is what the service reads: the views and how far they reach.
 type Reader interface {
-	projections.Queries
+	projections.Reader
 	Checkpoint(ctx context.Context) (eventstore.Position, error)
 }
 
