@@ -59,7 +59,7 @@ func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return withReadModel(ctx, *data, stderr, func(r app.Reader) error {
 		sum, err := writeAtomically(*out, func(w io.Writer) (export.Summary, error) {
-			return export.Write(ctx, r, req, f, w, stepPrinter(stderr))
+			return export.Write(ctx, r.Views(), req, f, w, stepPrinter(stderr))
 		})
 		switch {
 		case errors.Is(err, context.Canceled):

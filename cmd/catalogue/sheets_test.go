@@ -37,7 +37,7 @@ func catalogueOf(t *testing.T, dir string, q projections.CatalogueQuery) []domai
 	q.First = projections.MaxPageSize
 	var out []domain.ItemFacts
 	for {
-		page, err := rm.Read.Catalogue(ctx, q)
+		page, err := rm.Read.Views().Catalogue(ctx, q)
 		require.NoError(t, err)
 		for _, it := range page.Items {
 			f := it.ItemFacts

@@ -118,11 +118,11 @@ func TestExportReadsBackAsItsItems(t *testing.T) {
 		{"date", export.Request{InForceOn: domain.MustDate("2025-06-01")},
 			projections.CatalogueQuery{Axes: projections.Axes{InForceOn: domain.MustDate("2025-06-01")}}},
 	} {
-		want := wantFacts(items(t, store, tc.q))
+		want := wantFacts(items(t, store.Views(), tc.q))
 		require.NotEmpty(t, want)
 		for _, f := range []export.Format{export.XLSX, export.CSV} {
 			t.Run(tc.name+"/"+string(f), func(t *testing.T) {
-				file, sum := write(t, store, tc.req, f)
+				file, sum := write(t, store.Views(), tc.req, f)
 				require.Equal(t, len(want), sum.Records)
 				res, err := itemsheet.Read(bytes.NewReader(file), itemsheet.Options{})
 				require.NoError(t, err)
@@ -138,7 +138,7 @@ func TestExportReadsBackAsItsItems(t *testing.T) {
 
 func TestXLSXLayout(t *testing.T) {
 	store := fixture(t)
-	file, sum := write(t, store, export.Request{InForceOn: domain.MustDate("2025-06-01")}, export.XLSX)
+	file, sum := write(t, store.Views(), export.Request{InForceOn: domain.MustDate("2025-06-01")}, export.XLSX)
 	require.Equal(t, "行政许可事项清单（2025-06-01）", sum.Title)
 	f, err := excelize.OpenReader(bytes.NewReader(file))
 	require.NoError(t, err)
@@ -203,7 +203,7 @@ func itoa(n int) string {
 }
 
 func TestCSVHasABOMAndItsHeaderFirst(t *testing.T) {
-	file, _ := write(t, fixture(t), export.Request{Edition: "2024年版"}, export.CSV)
+	file, _ := write(t, fixture(t).Views(), export.Request{Edition: "2024年版"}, export.CSV)
 	require.True(t, bytes.HasPrefix(file, []byte("\uFEFF序号,事项编码,事项名称,子项编码,子项名称,主管部门,实施机关,设定和实施依据,行使层级,备注\r\n")))
 }
 
@@ -212,13 +212,13 @@ func TestCSVHasABOMAndItsHeaderFirst(t *testing.T) {
 func TestBodyPowers(t *testing.T) {
 	store := fixture(t)
 	on := domain.MustDate("2025-06-01")
-	page, err := store.Delegations(context.Background(), projections.DelegationQuery{Axes: projections.Axes{InForceOn: on},
+	page, err := store.Views().Delegations(context.Background(), projections.DelegationQuery{Axes: projections.Axes{InForceOn: on},
 		Page: projections.Page{First: projections.MaxPageSize}, Body: "370202"})
 	require.NoError(t, err)
 	require.NotEmpty(t, page.Delegations)
 	require.False(t, page.HasNextPage)
 
-	file, sum := write(t, store, export.Request{Body: "370202", InForceOn: on}, export.CSV)
+	file, sum := write(t, store.Views(), export.Request{Body: "370202", InForceOn: on}, export.CSV)
 	require.Equal(t, "市南区承接的行政许可事项（2025-06-01）", sum.Title)
 	require.Equal(t, len(page.Delegations), sum.Records)
 	lines := strings.Split(strings.TrimSuffix(strings.TrimPrefix(string(file), "\uFEFF"), "\r\n"), "\r\n")
@@ -238,16 +238,16 @@ func TestRequestsThatCannotBe(t *testing.T) {
 		{},
 		{Body: "370202"},
 	} {
-		_, err := export.Write(context.Background(), store, req, export.XLSX, &bytes.Buffer{}, nil)
+		_, err := export.Write(context.Background(), store.Views(), req, export.XLSX, &bytes.Buffer{}, nil)
 		require.Equal(t, domain.CodeInvalid, domain.ErrorCode(err), "%+v: %v", req, err)
 	}
-	_, err := export.Write(context.Background(), store, export.Request{Edition: "1999年版"}, export.XLSX, &bytes.Buffer{}, nil)
+	_, err := export.Write(context.Background(), store.Views(), export.Request{Edition: "1999年版"}, export.XLSX, &bytes.Buffer{}, nil)
 	require.Equal(t, domain.CodeEditionNotFound, domain.ErrorCode(err))
 	_, err = export.ParseFormat("xls")
 	require.Equal(t, domain.CodeInvalid, domain.ErrorCode(err))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = export.Write(ctx, store, export.Request{Edition: "2023年版"}, export.CSV, &bytes.Buffer{}, nil)
+	_, err = export.Write(ctx, store.Views(), export.Request{Edition: "2023年版"}, export.CSV, &bytes.Buffer{}, nil)
 	require.ErrorIs(t, err, context.Canceled)
 }
