@@ -59,3 +59,13 @@ func ItemOf(e Event) string {
 	}
 	return ""
 }
+
+// DelegationsOf returns the delegations an event makes or refers to: the
+// one it makes, accepts or withdraws, and those it ends. A read model that
+// keeps delegations finds in it which of them an event touches.
+func DelegationsOf(e Event) []string {
+	if d, ok := e.(interface{ concernsDelegations() []string }); ok {
+		return d.concernsDelegations()
+	}
+	return nil
+}

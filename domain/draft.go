@@ -7,6 +7,32 @@ package domain
 // draft-<name>, records its life; a draft's name is unique for ever, like
 // an edition's, so a document that cites a draft cites one thing.
 
+// Events of a draft's stream.
+const (
+	TypeDraftOpened    = "DraftOpened.v1"
+	TypeDraftDiscarded = "DraftDiscarded.v1"
+)
+
+// DraftOpened (草案): a draft of the catalogue's next version is opened.
+type DraftOpened struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// DraftDiscarded: a draft is abandoned; nothing staged in it is published.
+type DraftDiscarded struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (DraftOpened) EventType() string    { return TypeDraftOpened }
+func (DraftDiscarded) EventType() string { return TypeDraftDiscarded }
+
+var _ = registerEvents(
+	register[DraftOpened](DraftStreams),
+	register[DraftDiscarded](DraftStreams),
+)
+
 // Draft is the decided state of a draft's stream.
 type Draft struct {
 	Name      string

@@ -18,8 +18,6 @@ const (
 	TypeItemCodeReserved    = "ItemCodeReserved.v2"
 	TypeBodyRegistered      = "BodyRegistered.v1"
 	TypeEditionPublished    = "EditionPublished.v1"
-	TypeDraftOpened         = "DraftOpened.v1"
-	TypeDraftDiscarded      = "DraftDiscarded.v1"
 
 	// TypeItemCodeReservedV1 is a reservation written before reservations
 	// carried their listing: it decodes with a nil Listing.
@@ -138,18 +136,6 @@ type EditionPublished struct {
 	Change
 }
 
-// DraftOpened (草案): a draft of the catalogue's next version is opened.
-type DraftOpened struct {
-	Name   string `json:"name"`
-	Reason string `json:"reason,omitempty"`
-}
-
-// DraftDiscarded: a draft is abandoned; nothing staged in it is published.
-type DraftDiscarded struct {
-	Name   string `json:"name"`
-	Reason string `json:"reason,omitempty"`
-}
-
 func (ItemListed) EventType() string          { return TypeItemListed }
 func (ItemAmended) EventType() string         { return TypeItemAmended }
 func (ItemDelegated) EventType() string       { return TypeItemDelegated }
@@ -159,8 +145,6 @@ func (ItemRevoked) EventType() string         { return TypeItemRevoked }
 func (ItemCodeReserved) EventType() string    { return TypeItemCodeReserved }
 func (BodyRegistered) EventType() string      { return TypeBodyRegistered }
 func (EditionPublished) EventType() string    { return TypeEditionPublished }
-func (DraftOpened) EventType() string         { return TypeDraftOpened }
-func (DraftDiscarded) EventType() string      { return TypeDraftDiscarded }
 
 // concernsItem names the item an event concerns (ItemOf).
 func (e ItemListed) concernsItem() string          { return e.ItemID }
@@ -170,3 +154,28 @@ func (e DelegationAccepted) concernsItem() string  { return e.ItemID }
 func (e DelegationWithdrawn) concernsItem() string { return e.ItemID }
 func (e ItemRevoked) concernsItem() string         { return e.ItemID }
 func (e ItemCodeReserved) concernsItem() string    { return e.ItemID }
+
+// concernsDelegations names the delegations an event makes, refers to or
+// ends (DelegationsOf).
+func (e ItemDelegated) concernsDelegations() []string      { return []string{e.DelegationID} }
+func (e DelegationAccepted) concernsDelegations() []string { return []string{e.DelegationID} }
+func (e DelegationWithdrawn) concernsDelegations() []string {
+	return append([]string{e.DelegationID}, e.Ended...)
+}
+func (e ItemRevoked) concernsDelegations() []string { return e.Ended }
+
+// The events of items, bodies and editions in the registry.
+var _ = registerEvents(
+	register[ItemListed](ItemStreams),
+	register[ItemAmended](ItemStreams),
+	register[ItemDelegated](ItemStreams),
+	register[DelegationAccepted](ItemStreams),
+	register[DelegationWithdrawn](ItemStreams),
+	register[ItemRevoked](ItemStreams),
+	register[ItemCodeReserved](ItemCodeStreams),
+	// A reservation written before reservations carried their listing:
+	// the same shape without Listing.
+	upcast(TypeItemCodeReservedV1, ItemCodeStreams, func(r ItemCodeReserved) ItemCodeReserved { return r }),
+	register[BodyRegistered](BodyStreams),
+	register[EditionPublished](EditionStreams),
+)

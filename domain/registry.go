@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -12,8 +13,9 @@ import (
 // current one). Everything else that must know every event derives from it
 // — the codec here, the read side's decoder and its views' dispatch, the
 // feed filter of the EventStoreDB adapter — so a new event is registered
-// once, below, and a read-side view that has no handler for it fails its
-// coverage test instead of silently dropping it.
+// once, beside its definition (registerEvents), and a read-side view that
+// has no handler for it fails its coverage test instead of silently
+// dropping it.
 
 // StreamKind is a kind of stream the catalogue writes: one per aggregate
 // and one per reservation. A stream's name is the kind's prefix and the id
@@ -96,57 +98,37 @@ func upcast[Old any, T Event](name string, kind StreamKind, up func(Old) T) Even
 		}}
 }
 
-// events is the registry, in a fixed order (the order Events returns).
-var events = []EventDef{
-	register[ItemListed](ItemStreams),
-	register[ItemAmended](ItemStreams),
-	register[ItemDelegated](ItemStreams),
-	register[DelegationAccepted](ItemStreams),
-	register[DelegationWithdrawn](ItemStreams),
-	register[ItemRevoked](ItemStreams),
-	register[ItemCodeReserved](ItemCodeStreams),
-	// A reservation written before reservations carried their listing:
-	// the same shape without Listing.
-	upcast(TypeItemCodeReservedV1, ItemCodeStreams, func(r ItemCodeReserved) ItemCodeReserved { return r }),
-	register[BodyRegistered](BodyStreams),
-	register[EditionPublished](EditionStreams),
-	register[DraftOpened](DraftStreams),
-	register[DraftDiscarded](DraftStreams),
-}
-
+// The registry. Each event is registered beside its definition (events.go,
+// draft.go …) by registerEvents in a package variable's initializer, so
+// every registration is complete before any code of the program runs.
 var (
+	events      []EventDef
 	byType      = map[string]EventDef{}
+	currentOf   = map[reflect.Type]string{}
 	streamKinds []StreamKind
 )
 
-func init() {
-	current := map[reflect.Type]string{}
-	for _, d := range events {
+// registerEvents adds event definitions to the registry. A type name
+// registered twice, or two current versions of one Go type, is a mistake
+// in the program: it panics at start.
+func registerEvents(defs ...EventDef) struct{} {
+	for _, d := range defs {
 		if _, dup := byType[d.Type]; dup {
 			panic(fmt.Sprintf("domain: event type %s registered twice", d.Type))
 		}
-		byType[d.Type] = d
 		if d.Current {
-			if prev, dup := current[d.Go]; dup {
+			if prev, dup := currentOf[d.Go]; dup {
 				panic(fmt.Sprintf("domain: %s and %s are both current versions of %s", prev, d.Type, d.Go))
 			}
-			current[d.Go] = d.Type
+			currentOf[d.Go] = d.Type
 		}
-		known := false
-		for _, k := range streamKinds {
-			if k.Prefix == d.Kind.Prefix {
-				known = true
-			}
-		}
-		if !known {
+		byType[d.Type] = d
+		events = append(events, d)
+		if !slices.ContainsFunc(streamKinds, func(k StreamKind) bool { return k.Prefix == d.Kind.Prefix }) {
 			streamKinds = append(streamKinds, d.Kind)
 		}
 	}
-	for _, d := range events {
-		if _, ok := current[d.Go]; !ok {
-			panic(fmt.Sprintf("domain: %s upcasts to %s, which has no current version", d.Type, d.Go))
-		}
-	}
+	return struct{}{}
 }
 
 // Events returns every registered event type, current and older versions.

@@ -32,6 +32,18 @@ func TestRegistryRoundTrips(t *testing.T) {
 	require.False(t, OwnStream("other-app-1"))
 }
 
+// Every older version upcasts to a type that has a current version, and
+// each Go type has exactly one.
+func TestRegistryVersions(t *testing.T) {
+	current := map[reflect.Type]int{}
+	for _, def := range CurrentEvents() {
+		current[def.Go]++
+	}
+	for _, def := range Events() {
+		require.Equal(t, 1, current[def.Go], "%s decodes into %s, which needs one current version", def.Type, def.Go)
+	}
+}
+
 // An older version decodes into the current struct.
 func TestRegistryUpcasts(t *testing.T) {
 	e, err := Decode(TypeItemCodeReservedV1, []byte(`{"code":"C","itemId":"i1"}`))
@@ -67,4 +79,8 @@ func TestChangeAndItemOf(t *testing.T) {
 	require.Equal(t, Change{}, ChangeOf(ItemCodeReserved{ItemID: "i"}))
 	require.Equal(t, "i", ItemOf(ItemCodeReserved{ItemID: "i"}))
 	require.Equal(t, "", ItemOf(BodyRegistered{Code: "1"}))
+	require.Equal(t, []string{"d1", "d2"}, DelegationsOf(DelegationWithdrawn{DelegationID: "d1", Ended: []string{"d2"}}))
+	require.Equal(t, []string{"d3"}, DelegationsOf(ItemRevoked{Ended: []string{"d3"}}))
+	require.Equal(t, []string{"d4"}, DelegationsOf(DelegationAccepted{DelegationID: "d4"}))
+	require.Nil(t, DelegationsOf(ItemAmended{ItemID: "i"}))
 }

@@ -14,6 +14,6 @@ import (
 func TestViewsCoverEveryEvent(t *testing.T) {
 	missing := projections.MissingHandlers(writeTables()...)
 	for _, view := range slices.Sorted(maps.Keys(missing)) {
-		t.Errorf("table %s has no handler and no Ignore for %v: handle it (On) in the view's file or list it as ignored in projections/ignores.go (the load table: apply.go)", view, missing[view])
+		t.Errorf("table %s has no handler and no Ignore for %v: handle it (On) in the view's file or list it as ignored in projections/ignores.go", view, missing[view])
 	}
 }
