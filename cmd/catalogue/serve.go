@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
+	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 )
 
@@ -40,15 +41,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if svc.FirstToken != "" {
 		printFirstToken(stdout, svc.FirstToken)
 	}
-	// The position is only reported here; the service is up, and /healthz
-	// says whether the read models answer, so a failed read is logged and
-	// the server keeps serving.
-	position := "unknown"
-	if pos, err := svc.Read.Checkpoint(ctx); err != nil {
-		logger.Warn("read models: cannot read their position", "err", err)
-	} else {
-		position = fmt.Sprint(pos)
-	}
+	position := startPosition(ctx, svc.Read, logger)
 	log := *data
 	if *events != "" {
 		log = esdb.RedactURL(*events)
@@ -68,4 +61,19 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stderr, "stopped; every acknowledged event is in the log")
 	return nil
+}
+
+// startPosition is the read models' position for the start-up banner. It
+// is only reported here; the service is up, and /healthz says whether the
+// read models answer, so a position that cannot be read is logged and shown
+// as "unknown" (never as position 0) while the server keeps serving.
+func startPosition(ctx context.Context, r interface {
+	Checkpoint(context.Context) (eventstore.Position, error)
+}, logger *slog.Logger) string {
+	pos, err := r.Checkpoint(ctx)
+	if err != nil {
+		logger.Warn("read models: cannot read their position", "err", err)
+		return "unknown"
+	}
+	return fmt.Sprint(pos)
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/graph"
 	"github.com/catalogue/catalogue/graph/auth"
 	"github.com/catalogue/catalogue/graph/graphiql"
@@ -162,13 +163,9 @@ func Start(ctx context.Context, cfg Config) (_ *Service, err error) {
 		}
 	}
 	if cfg.Role != RoleProjector {
-		// Read models whose position cannot be read cannot answer either:
-		// refuse to start rather than serve errors.
-		pos, err := s.Read.Checkpoint(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("read models: read their position: %w", err)
+		if err := reportPosition(ctx, s.Read, cfg.Progress, began); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(cfg.Progress, "read models at position %d (%s)\n", pos, time.Since(began).Round(time.Millisecond))
 	}
 	s.listener, err = net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -272,4 +269,18 @@ func (s *Service) Close(ctx context.Context) error {
 	s.done.Wait()
 	s.readModel.Close()
 	return errors.Join(herr, s.Data.Close())
+}
+
+// reportPosition says how far the read models are once they answer. Read
+// models whose position cannot be read cannot answer either: the error
+// makes Start refuse to start rather than serve errors.
+func reportPosition(ctx context.Context, r interface {
+	Checkpoint(context.Context) (eventstore.Position, error)
+}, progress io.Writer, began time.Time) error {
+	pos, err := r.Checkpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("read models: read their position: %w", err)
+	}
+	fmt.Fprintf(progress, "read models at position %d (%s)\n", pos, time.Since(began).Round(time.Millisecond))
+	return nil
 }
