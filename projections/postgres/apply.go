@@ -189,6 +189,8 @@ var refHandlers = func() *projections.Handlers[*refs] {
 	projections.Ignore[domain.ItemCodeReserved](h)
 	projections.Ignore[domain.BodyRegistered](h)
 	projections.Ignore[domain.EditionPublished](h)
+	projections.Ignore[domain.DraftOpened](h) // a draft's rows are written by name (drafts.go)
+	projections.Ignore[domain.DraftDiscarded](h)
 	return h
 }()
 
