@@ -23,8 +23,9 @@ const (
 )
 
 // Draft is a draft (草案) of the catalogue's next version as known at the
-// position read: both time axes are the log's, so a draft read as of a
-// position before its discarding is open, with no discard fields.
+// position read. A draft takes no legal effect on a date, so it is read on
+// the log's axis alone: as of a position before its discarding it is
+// open, with no discard fields; before its opening it is not there.
 type Draft struct {
 	Name   string
 	Reason string
