@@ -78,6 +78,15 @@ func delegationPayload(itemID string, delegationID string, res ledger.Result) *m
 	return &model.DelegationPayload{DelegationID: delegationID, ItemID: itemID, Revision: int(res.Revision), Position: res.Position}
 }
 
+// draftPayload is what a draft's command wrote: the draft is read, when
+// the client asks for it, at the position written.
+func draftPayload(res ledger.Result, err error) (*model.DraftPayload, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &model.DraftPayload{Name: res.ID, Revision: res.Revision, Position: res.Position}, nil
+}
+
 func domainPublish(in model.PublishEditionInput) domain.PublishEdition {
 	return domain.PublishEdition{Name: in.Name, Change: change(in.Basis, in.Reason, in.EffectiveFrom)}
 }

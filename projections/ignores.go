@@ -41,6 +41,10 @@ var ignored = []ignoreRow{
 	ignore[domain.BodyRegistered](ViewCatalogue, ViewDelegations, ViewEditions),
 	// An edition's content is the catalogue's, read at its position.
 	ignore[domain.EditionPublished](ViewCatalogue, ViewBodies, ViewDelegations, ViewLog),
+	// Drafts are versions in preparation, the editions view's; they
+	// concern no body, and the log records them like every event.
+	ignore[domain.DraftOpened](ViewCatalogue, ViewBodies, ViewDelegations, ViewLog),
+	ignore[domain.DraftDiscarded](ViewCatalogue, ViewBodies, ViewDelegations, ViewLog),
 }
 
 type ignoreRow struct {

@@ -14,7 +14,7 @@ import (
 //
 // Errors: INVALID_INPUT (domain.CodeInvalid) for a malformed query (a zero
 // InForceOn, a bad cursor, a page size out of range); ITEM_NOT_FOUND,
-// BODY_NOT_FOUND and EDITION_NOT_FOUND when the thing asked for is not
+// BODY_NOT_FOUND, EDITION_NOT_FOUND and DRAFT_NOT_FOUND when the thing asked for is not
 // known as of the position read; anything else is an internal error.
 
 // CatalogueView answers questions about items (Q1, Q2).
@@ -42,7 +42,8 @@ type BodiesView interface {
 	Bodies(ctx context.Context, q BodyQuery) (BodyPage, error)
 }
 
-// EditionsView answers questions about published editions (Q2).
+// EditionsView answers questions about the catalogue's versions: the
+// editions published (Q2) and the drafts of the next one in preparation.
 type EditionsView interface {
 	// Editions lists the editions published up to asOf, in order of
 	// publication.
@@ -51,6 +52,12 @@ type EditionsView interface {
 	Edition(ctx context.Context, name string, asOf eventstore.Position) (Edition, error)
 	// EditionDiff tells what changed from edition from to edition to (Q2).
 	EditionDiff(ctx context.Context, from, to string, asOf eventstore.Position) (EditionDiff, error)
+	// Drafts lists the drafts opened up to q.AsOf, in order of opening,
+	// as known then, filtered by status (INVALID_INPUT for an unknown one).
+	Drafts(ctx context.Context, q DraftQuery) ([]Draft, error)
+	// Draft returns one draft as known at asOf; DRAFT_NOT_FOUND if it was
+	// not opened by then.
+	Draft(ctx context.Context, name string, asOf eventstore.Position) (Draft, error)
 }
 
 // LogView answers questions about the log itself (Q4–Q6).

@@ -37,6 +37,8 @@ type ResolverRoot interface {
 	BodyPayload() BodyPayloadResolver
 	Delegation() DelegationResolver
 	DelegationPayload() DelegationPayloadResolver
+	Draft() DraftResolver
+	DraftPayload() DraftPayloadResolver
 	Edition() EditionResolver
 	EditionPayload() EditionPayloadResolver
 	Event() EventResolver
@@ -115,6 +117,25 @@ type ComplexityRoot struct {
 		ItemID       func(childComplexity int) int
 		Position     func(childComplexity int) int
 		Revision     func(childComplexity int) int
+	}
+
+	Draft struct {
+		DiscardReason     func(childComplexity int) int
+		DiscardedAt       func(childComplexity int) int
+		DiscardedBy       func(childComplexity int) int
+		DiscardedPosition func(childComplexity int) int
+		Name              func(childComplexity int) int
+		OpenedAt          func(childComplexity int) int
+		OpenedBy          func(childComplexity int) int
+		OpenedPosition    func(childComplexity int) int
+		Reason            func(childComplexity int) int
+		Status            func(childComplexity int) int
+	}
+
+	DraftPayload struct {
+		Draft    func(childComplexity int) int
+		Position func(childComplexity int) int
+		Revision func(childComplexity int) int
 	}
 
 	Edition struct {
@@ -210,7 +231,9 @@ type ComplexityRoot struct {
 		AcceptDelegation   func(childComplexity int, input model.AcceptDelegationInput) int
 		AmendItem          func(childComplexity int, input model.AmendItemInput) int
 		DelegateItem       func(childComplexity int, input model.DelegateItemInput) int
+		DiscardDraft       func(childComplexity int, input model.DiscardDraftInput) int
 		ListItem           func(childComplexity int, input model.ListItemInput) int
+		OpenDraft          func(childComplexity int, input model.OpenDraftInput) int
 		PublishEdition     func(childComplexity int, input model.PublishEditionInput) int
 		RegisterBody       func(childComplexity int, input model.RegisterBodyInput) int
 		RevokeItem         func(childComplexity int, input model.RevokeItemInput) int
@@ -233,6 +256,8 @@ type ComplexityRoot struct {
 		Body        func(childComplexity int, code string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Catalogue   func(childComplexity int, filter *model.CatalogueFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
 		Delegations func(childComplexity int, filter *model.DelegationFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
+		Draft       func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Drafts      func(childComplexity int, status *projections.DraftStatus, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Edition     func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		EditionDiff func(childComplexity int, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Editions    func(childComplexity int, asOf *eventstore.Position, waitFor *eventstore.Position) int
@@ -272,6 +297,17 @@ type DelegationResolver interface {
 type DelegationPayloadResolver interface {
 	Delegation(ctx context.Context, obj *model.DelegationPayload) (*model.Delegation, error)
 }
+type DraftResolver interface {
+	Reason(ctx context.Context, obj *projections.Draft) (*string, error)
+
+	DiscardedBy(ctx context.Context, obj *projections.Draft) (*string, error)
+
+	DiscardReason(ctx context.Context, obj *projections.Draft) (*string, error)
+	DiscardedPosition(ctx context.Context, obj *projections.Draft) (*eventstore.Position, error)
+}
+type DraftPayloadResolver interface {
+	Draft(ctx context.Context, obj *model.DraftPayload) (*projections.Draft, error)
+}
 type EditionResolver interface {
 	Items(ctx context.Context, obj *projections.Edition, filter *model.CatalogueFilter, first *int, after *string) (*model.ItemConnection, error)
 }
@@ -300,6 +336,8 @@ type MutationResolver interface {
 	DelegateItem(ctx context.Context, input model.DelegateItemInput) (*model.DelegationPayload, error)
 	AcceptDelegation(ctx context.Context, input model.AcceptDelegationInput) (*model.DelegationPayload, error)
 	WithdrawDelegation(ctx context.Context, input model.WithdrawDelegationInput) (*model.DelegationPayload, error)
+	OpenDraft(ctx context.Context, input model.OpenDraftInput) (*model.DraftPayload, error)
+	DiscardDraft(ctx context.Context, input model.DiscardDraftInput) (*model.DraftPayload, error)
 	PublishEdition(ctx context.Context, input model.PublishEditionInput) (*model.EditionPayload, error)
 }
 type QueryResolver interface {
@@ -308,6 +346,8 @@ type QueryResolver interface {
 	Body(ctx context.Context, code string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.Body, error)
 	Bodies(ctx context.Context, kind *domain.BodyKind, parent *string, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) (*model.BodyConnection, error)
 	Delegations(ctx context.Context, filter *model.DelegationFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) (*model.DelegationConnection, error)
+	Drafts(ctx context.Context, status *projections.DraftStatus, asOf *eventstore.Position, waitFor *eventstore.Position) ([]projections.Draft, error)
+	Draft(ctx context.Context, name string, asOf *eventstore.Position, waitFor *eventstore.Position) (*projections.Draft, error)
 	Editions(ctx context.Context, asOf *eventstore.Position, waitFor *eventstore.Position) ([]projections.Edition, error)
 	Edition(ctx context.Context, name string, asOf *eventstore.Position, waitFor *eventstore.Position) (*projections.Edition, error)
 	EditionDiff(ctx context.Context, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.EditionDiff, error)
@@ -629,6 +669,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DelegationPayload.Revision(childComplexity), true
+
+	case "Draft.discardReason":
+		if e.ComplexityRoot.Draft.DiscardReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.DiscardReason(childComplexity), true
+	case "Draft.discardedAt":
+		if e.ComplexityRoot.Draft.DiscardedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.DiscardedAt(childComplexity), true
+	case "Draft.discardedBy":
+		if e.ComplexityRoot.Draft.DiscardedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.DiscardedBy(childComplexity), true
+	case "Draft.discardedPosition":
+		if e.ComplexityRoot.Draft.DiscardedPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.DiscardedPosition(childComplexity), true
+	case "Draft.name":
+		if e.ComplexityRoot.Draft.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Name(childComplexity), true
+	case "Draft.openedAt":
+		if e.ComplexityRoot.Draft.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.OpenedAt(childComplexity), true
+	case "Draft.openedBy":
+		if e.ComplexityRoot.Draft.OpenedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.OpenedBy(childComplexity), true
+	case "Draft.openedPosition":
+		if e.ComplexityRoot.Draft.OpenedPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.OpenedPosition(childComplexity), true
+	case "Draft.reason":
+		if e.ComplexityRoot.Draft.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Reason(childComplexity), true
+	case "Draft.status":
+		if e.ComplexityRoot.Draft.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Draft.Status(childComplexity), true
+
+	case "DraftPayload.draft":
+		if e.ComplexityRoot.DraftPayload.Draft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftPayload.Draft(childComplexity), true
+	case "DraftPayload.position":
+		if e.ComplexityRoot.DraftPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftPayload.Position(childComplexity), true
+	case "DraftPayload.revision":
+		if e.ComplexityRoot.DraftPayload.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DraftPayload.Revision(childComplexity), true
 
 	case "Edition.actor":
 		if e.ComplexityRoot.Edition.Actor == nil {
@@ -1054,6 +1174,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DelegateItem(childComplexity, args["input"].(model.DelegateItemInput)), true
+	case "Mutation.discardDraft":
+		if e.ComplexityRoot.Mutation.DiscardDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_discardDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DiscardDraft(childComplexity, args["input"].(model.DiscardDraftInput)), true
 	case "Mutation.listItem":
 		if e.ComplexityRoot.Mutation.ListItem == nil {
 			break
@@ -1065,6 +1196,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ListItem(childComplexity, args["input"].(model.ListItemInput)), true
+	case "Mutation.openDraft":
+		if e.ComplexityRoot.Mutation.OpenDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenDraft(childComplexity, args["input"].(model.OpenDraftInput)), true
 	case "Mutation.publishEdition":
 		if e.ComplexityRoot.Mutation.PublishEdition == nil {
 			break
@@ -1186,6 +1328,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Delegations(childComplexity, args["filter"].(*model.DelegationFilter), args["inForceOn"].(*domain.Date), args["asOf"].(*eventstore.Position), args["first"].(*int), args["after"].(*string), args["waitFor"].(*eventstore.Position)), true
+	case "Query.draft":
+		if e.ComplexityRoot.Query.Draft == nil {
+			break
+		}
+
+		args, err := ec.field_Query_draft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Draft(childComplexity, args["name"].(string), args["asOf"].(*eventstore.Position), args["waitFor"].(*eventstore.Position)), true
+	case "Query.drafts":
+		if e.ComplexityRoot.Query.Drafts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_drafts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Drafts(childComplexity, args["status"].(*projections.DraftStatus), args["asOf"].(*eventstore.Position), args["waitFor"].(*eventstore.Position)), true
 	case "Query.edition":
 		if e.ComplexityRoot.Query.Edition == nil {
 			break
@@ -1298,8 +1462,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCatalogueFilter,
 		ec.unmarshalInputDelegateItemInput,
 		ec.unmarshalInputDelegationFilter,
+		ec.unmarshalInputDiscardDraftInput,
 		ec.unmarshalInputEventFilter,
 		ec.unmarshalInputListItemInput,
+		ec.unmarshalInputOpenDraftInput,
 		ec.unmarshalInputPublishEditionInput,
 		ec.unmarshalInputRegisterBodyInput,
 		ec.unmarshalInputRevokeItemInput,
@@ -1597,6 +1763,77 @@ extend type Mutation {
   delegateItem(input: DelegateItemInput!): DelegationPayload! @allow(roles: [LEGAL_OFFICER, BODY_OFFICER])
   acceptDelegation(input: AcceptDelegationInput!): DelegationPayload! @allow(roles: [LEGAL_OFFICER, BODY_OFFICER])
   withdrawDelegation(input: WithdrawDelegationInput!): DelegationPayload! @allow(roles: [LEGAL_OFFICER, BODY_OFFICER])
+}
+`, BuiltIn: false},
+	{Name: "../drafts.graphqls", Input: `# Drafts (草案): the catalogue's next version in preparation, opened and
+# discarded by legal officers; read by every signed-in role.
+
+"Where a draft stands as of the position read."
+enum DraftStatus {
+  "Opened and neither discarded nor published."
+  OPEN
+  "Abandoned: nothing staged in it is ever published; its name stays taken."
+  DISCARDED
+}
+
+"""
+A draft of the catalogue's next version (e.g. 2025年版（草案）), as known at
+the position read: read as of a position before its discarding, it is OPEN
+and its discard fields are null.
+"""
+type Draft {
+  name: String!
+  "Why it was opened; null when none was given."
+  reason: String
+  status: DraftStatus!
+  "The principal who opened it."
+  openedBy: String!
+  openedAt: Time!
+  openedPosition: Position!
+  "Who discarded it; null unless DISCARDED."
+  discardedBy: String
+  discardedAt: Time
+  "Why it was discarded; null unless DISCARDED with a reason."
+  discardReason: String
+  discardedPosition: Position
+}
+
+extend type Query {
+  """
+  The drafts opened up to ` + "`" + `asOf` + "`" + `, in order of opening, as known then; all of
+  them unless ` + "`" + `status` + "`" + ` is given.
+  """
+  drafts(status: DraftStatus, asOf: Position, waitFor: Position): [Draft!]! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
+  "One draft; ` + "`" + `NOT_FOUND` + "`" + ` (rule ` + "`" + `DRAFT_NOT_FOUND` + "`" + `) if it was not opened as of ` + "`" + `asOf` + "`" + `."
+  draft(name: String!, asOf: Position, waitFor: Position): Draft @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
+}
+
+"Open a draft of the next version; a name is used once, for ever."
+input OpenDraftInput {
+  commandId: String!
+  name: String!
+  reason: String
+}
+
+"Discard an open draft."
+input DiscardDraftInput {
+  commandId: String!
+  name: String!
+  reason: String
+}
+
+"What opening or discarding a draft wrote."
+type DraftPayload {
+  draft: Draft!
+  revision: Int!
+  position: Position!
+}
+
+extend type Mutation {
+  "` + "`" + `CONFLICT` + "`" + ` (rule ` + "`" + `DRAFT_EXISTS` + "`" + `) if a draft of that name was ever opened."
+  openDraft(input: OpenDraftInput!): DraftPayload! @allow(roles: [LEGAL_OFFICER])
+  "` + "`" + `NOT_FOUND` + "`" + ` (` + "`" + `DRAFT_NOT_FOUND` + "`" + `) if never opened; ` + "`" + `CONFLICT` + "`" + ` (` + "`" + `DRAFT_CLOSED` + "`" + `) if already discarded."
+  discardDraft(input: DiscardDraftInput!): DraftPayload! @allow(roles: [LEGAL_OFFICER])
 }
 `, BuiltIn: false},
 	{Name: "../editions.graphqls", Input: `# Editions (清单版本): named, published, immutable snapshots of the catalogue.
@@ -2151,6 +2388,44 @@ func (ec *executionContext) childFields_DelegationPayload(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type DelegationPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Draft(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Draft_name(ctx, field)
+	case "reason":
+		return ec.fieldContext_Draft_reason(ctx, field)
+	case "status":
+		return ec.fieldContext_Draft_status(ctx, field)
+	case "openedBy":
+		return ec.fieldContext_Draft_openedBy(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Draft_openedAt(ctx, field)
+	case "openedPosition":
+		return ec.fieldContext_Draft_openedPosition(ctx, field)
+	case "discardedBy":
+		return ec.fieldContext_Draft_discardedBy(ctx, field)
+	case "discardedAt":
+		return ec.fieldContext_Draft_discardedAt(ctx, field)
+	case "discardReason":
+		return ec.fieldContext_Draft_discardReason(ctx, field)
+	case "discardedPosition":
+		return ec.fieldContext_Draft_discardedPosition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Draft", field.Name)
+}
+
+func (ec *executionContext) childFields_DraftPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "draft":
+		return ec.fieldContext_DraftPayload_draft(ctx, field)
+	case "revision":
+		return ec.fieldContext_DraftPayload_revision(ctx, field)
+	case "position":
+		return ec.fieldContext_DraftPayload_position(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DraftPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Edition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2631,12 +2906,40 @@ func (ec *executionContext) field_Mutation_delegateItem_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_discardDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DiscardDraftInput, error) {
+			return ec.unmarshalNDiscardDraftInput2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐDiscardDraftInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_listItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ListItemInput, error) {
 			return ec.unmarshalNListItemInput2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐListItemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenDraftInput, error) {
+			return ec.unmarshalNOpenDraftInput2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐOpenDraftInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2920,6 +3223,66 @@ func (ec *executionContext) field_Query_delegations_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["waitFor"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_draft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "waitFor",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["waitFor"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_drafts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*projections.DraftStatus, error) {
+			return ec.unmarshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "waitFor",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["waitFor"] = arg2
 	return args, nil
 }
 
@@ -4399,6 +4762,314 @@ func (ec *executionContext) _DelegationPayload_position(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_DelegationPayload_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DelegationPayload", field, false, false, errors.New("field of type Position does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_name(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_reason(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draft().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_status(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v projections.DraftStatus) graphql.Marshaler {
+			return ec.marshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type DraftStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_openedBy(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_openedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_openedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_openedAt(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_openedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_openedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_openedPosition(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_openedPosition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenedPosition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
+			return ec.marshalNPosition2githubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_openedPosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type Position does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_discardedBy(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_discardedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draft().DiscardedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_discardedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_discardedAt(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_discardedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscardedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_discardedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_discardReason(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_discardReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draft().DiscardReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_discardReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Draft_discardedPosition(ctx context.Context, field graphql.CollectedField, obj *projections.Draft) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Draft_discardedPosition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Draft().DiscardedPosition(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *eventstore.Position) graphql.Marshaler {
+			return ec.marshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Draft_discardedPosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Draft", field, true, true, errors.New("field of type Position does not have child fields"))
+}
+
+func (ec *executionContext) _DraftPayload_draft(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftPayload_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DraftPayload().Draft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *projections.Draft) graphql.Marshaler {
+			return ec.marshalNDraft2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftPayload_draft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DraftPayload",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DraftPayload_revision(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftPayload_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uint64) graphql.Marshaler {
+			return ec.marshalNInt2uint64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftPayload_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftPayload", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DraftPayload_position(ctx context.Context, field graphql.CollectedField, obj *model.DraftPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DraftPayload_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
+			return ec.marshalNPosition2githubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DraftPayload_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DraftPayload", field, false, false, errors.New("field of type Position does not have child fields"))
 }
 
 func (ec *executionContext) _Edition_name(ctx context.Context, field graphql.CollectedField, obj *projections.Edition) (ret graphql.Marshaler) {
@@ -6456,6 +7127,130 @@ func (ec *executionContext) fieldContext_Mutation_withdrawDelegation(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_openDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenDraft(ctx, fc.Args["input"].(model.OpenDraftInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				if err != nil {
+					var zeroVal *model.DraftPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *model.DraftPayload
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
+			return ec.marshalNDraftPayload2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐDraftPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DraftPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_discardDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_discardDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DiscardDraft(ctx, fc.Args["input"].(model.DiscardDraftInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER"})
+				if err != nil {
+					var zeroVal *model.DraftPayload
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *model.DraftPayload
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
+			return ec.marshalNDraftPayload2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐDraftPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_discardDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DraftPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_discardDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_publishEdition(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6835,6 +7630,130 @@ func (ec *executionContext) fieldContext_Query_delegations(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_delegations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_drafts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_drafts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Drafts(ctx, fc.Args["status"].(*projections.DraftStatus), fc.Args["asOf"].(*eventstore.Position), fc.Args["waitFor"].(*eventstore.Position))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
+				if err != nil {
+					var zeroVal []projections.Draft
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal []projections.Draft
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []projections.Draft) graphql.Marshaler {
+			return ec.marshalNDraft2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_drafts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_drafts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_draft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_draft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Draft(ctx, fc.Args["name"].(string), fc.Args["asOf"].(*eventstore.Position), fc.Args["waitFor"].(*eventstore.Position))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalNRole2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐRoleᚄ(ctx, []any{"LEGAL_OFFICER", "AUDITOR", "BODY_OFFICER"})
+				if err != nil {
+					var zeroVal *projections.Draft
+					return zeroVal, err
+				}
+				if ec.Directives.Allow == nil {
+					var zeroVal *projections.Draft
+					return zeroVal, errors.New("directive allow is not implemented")
+				}
+				return ec.Directives.Allow(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *projections.Draft) graphql.Marshaler {
+			return ec.marshalODraft2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_draft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Draft(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_draft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8768,6 +9687,50 @@ func (ec *executionContext) unmarshalInputDelegationFilter(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDiscardDraftInput(ctx context.Context, obj any) (model.DiscardDraftInput, error) {
+	var it model.DiscardDraftInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commandId", "name", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commandId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commandId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommandID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputEventFilter(ctx context.Context, obj any) (model.EventFilter, error) {
 	var it model.EventFilter
 	if obj == nil {
@@ -8935,6 +9898,50 @@ func (ec *executionContext) unmarshalInputListItemInput(ctx context.Context, obj
 				return it, err
 			}
 			it.EffectiveFrom = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputOpenDraftInput(ctx context.Context, obj any) (model.OpenDraftInput, error) {
+	var it model.OpenDraftInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"commandId", "name", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "commandId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("commandId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommandID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -9866,6 +10873,302 @@ func (ec *executionContext) _DelegationPayload(ctx context.Context, sel ast.Sele
 			}
 		case "position":
 			out.Values[i] = ec._DelegationPayload_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var draftImplementors = []string{"Draft"}
+
+func (ec *executionContext) _Draft(ctx context.Context, sel ast.SelectionSet, obj *projections.Draft) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Draft")
+		case "name":
+			out.Values[i] = ec._Draft_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Draft_reason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Draft_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedBy":
+			out.Values[i] = ec._Draft_openedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedAt":
+			out.Values[i] = ec._Draft_openedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "openedPosition":
+			out.Values[i] = ec._Draft_openedPosition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discardedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Draft_discardedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discardedAt":
+			out.Values[i] = ec._Draft_discardedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "discardReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Draft_discardReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discardedPosition":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Draft_discardedPosition(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var draftPayloadImplementors = []string{"DraftPayload"}
+
+func (ec *executionContext) _DraftPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DraftPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, draftPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DraftPayload")
+		case "draft":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DraftPayload_draft(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "revision":
+			out.Values[i] = ec._DraftPayload_revision(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._DraftPayload_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -10830,6 +12133,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "openDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "discardDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_discardDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "publishEdition":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishEdition(ctx, field)
@@ -11068,6 +12385,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_delegations(ctx, field)
 				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "drafts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_drafts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "draft":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_draft(ctx, field)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -11918,6 +13279,79 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNDiscardDraftInput2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐDiscardDraftInput(ctx context.Context, v any) (model.DiscardDraftInput, error) {
+	res, err := ec.unmarshalInputDiscardDraftInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDraft2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx context.Context, sel ast.SelectionSet, v projections.Draft) graphql.Marshaler {
+	return ec._Draft(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDraft2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftᚄ(ctx context.Context, sel ast.SelectionSet, v []projections.Draft) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDraft2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDraft2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx context.Context, sel ast.SelectionSet, v *projections.Draft) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Draft(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDraftPayload2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐDraftPayload(ctx context.Context, sel ast.SelectionSet, v *model.DraftPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DraftPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx context.Context, v any) (projections.DraftStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx context.Context, sel ast.SelectionSet, v projections.DraftStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus = map[string]projections.DraftStatus{
+		"OPEN":      projections.DraftOpen,
+		"DISCARDED": projections.DraftDiscarded,
+	}
+	marshalNDraftStatus2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus = map[projections.DraftStatus]string{
+		projections.DraftOpen:      "OPEN",
+		projections.DraftDiscarded: "DISCARDED",
+	}
+)
+
 func (ec *executionContext) marshalNEdition2githubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐEdition(ctx context.Context, sel ast.SelectionSet, v projections.Edition) graphql.Marshaler {
 	return ec._Edition(ctx, sel, &v)
 }
@@ -12246,6 +13680,11 @@ var (
 		domain.ModeEmpower: "EMPOWER",
 	}
 )
+
+func (ec *executionContext) unmarshalNOpenDraftInput2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐOpenDraftInput(ctx context.Context, v any) (model.OpenDraftInput, error) {
+	res, err := ec.unmarshalInputOpenDraftInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
@@ -12734,6 +14173,43 @@ func (ec *executionContext) marshalODelegationStatus2ᚕgithubᚗcomᚋcatalogue
 	return ret
 }
 
+func (ec *executionContext) marshalODraft2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraft(ctx context.Context, sel ast.SelectionSet, v *projections.Draft) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Draft(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx context.Context, v any) (*projections.DraftStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus(ctx context.Context, sel ast.SelectionSet, v *projections.DraftStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus[*v])
+	return res
+}
+
+var (
+	unmarshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus = map[string]projections.DraftStatus{
+		"OPEN":      projections.DraftOpen,
+		"DISCARDED": projections.DraftDiscarded,
+	}
+	marshalODraftStatus2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐDraftStatus = map[projections.DraftStatus]string{
+		projections.DraftOpen:      "OPEN",
+		projections.DraftDiscarded: "DISCARDED",
+	}
+)
+
 func (ec *executionContext) marshalOEdition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐEdition(ctx context.Context, sel ast.SelectionSet, v *projections.Edition) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12997,6 +14473,18 @@ func (ec *executionContext) unmarshalOSubItemInput2ᚕgithubᚗcomᚋcatalogue�
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := model.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := model.MarshalTime(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {

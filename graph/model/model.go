@@ -44,6 +44,14 @@ type EditionPayload struct {
 	Position eventstore.Position
 }
 
+// DraftPayload is what openDraft or discardDraft wrote; Name finds the
+// draft.
+type DraftPayload struct {
+	Name     string
+	Revision uint64
+	Position eventstore.Position
+}
+
 // Items wraps item views read at the same axes.
 func Items(items []projections.Item, at projections.Axes) []Item {
 	out := make([]Item, len(items))

@@ -111,6 +111,13 @@ type DelegationPayload struct {
 	Position eventstore.Position `json:"position"`
 }
 
+// Discard an open draft.
+type DiscardDraftInput struct {
+	CommandID string  `json:"commandId"`
+	Name      string  `json:"name"`
+	Reason    *string `json:"reason,omitempty"`
+}
+
 // What changed from one edition to another (items matched by id).
 type EditionDiff struct {
 	From    *projections.Edition `json:"from"`
@@ -192,6 +199,13 @@ type ListItemInput struct {
 }
 
 type Mutation struct {
+}
+
+// Open a draft of the next version; a name is used once, for ever.
+type OpenDraftInput struct {
+	CommandID string  `json:"commandId"`
+	Name      string  `json:"name"`
+	Reason    *string `json:"reason,omitempty"`
 }
 
 // How to ask for the next page of a connection. Every paged field takes

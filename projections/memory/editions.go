@@ -18,21 +18,23 @@ type edition struct {
 	items []projections.Item // in cursor order
 }
 
-// editionsView is every published edition. An edition's content is read
-// from the catalogue.
+// editionsView is every published edition and every draft (drafts.go).
+// An edition's content is read from the catalogue.
 type editionsView struct {
 	*core
 	cat      *catalogueView
 	editions map[string]*edition
 	order    []*edition // in order of publication
+	drafts   drafts
 }
 
 func newEditionsView(c *core, cat *catalogueView) *editionsView {
-	return &editionsView{core: c, cat: cat, editions: map[string]*edition{}}
+	return &editionsView{core: c, cat: cat, editions: map[string]*edition{}, drafts: drafts{byName: map[string]*projections.Draft{}}}
 }
 
 // editionsHandlers is how the editions view applies events: an edition is
-// published once; a second publication of its name changes nothing.
+// published once; a second publication of its name changes nothing. The
+// drafts' handlers are in drafts.go.
 var editionsHandlers = func() *projections.Handlers[*editionsView] {
 	h := projections.NewHandlers[*editionsView](projections.ViewEditions)
 	projections.On(h, func(v *editionsView, e domain.EditionPublished, env *projections.Envelope) {
@@ -42,6 +44,7 @@ var editionsHandlers = func() *projections.Handlers[*editionsView] {
 			v.order = append(v.order, ed)
 		}
 	})
+	onDrafts(h)
 	return h
 }()
 

@@ -11,7 +11,8 @@ import (
 //   - catalogue (items.go): items and their particulars over time;
 //   - bodies (bodies.go): the bodies that receive delegations;
 //   - delegations (delegations.go): who holds which power;
-//   - editions (editions.go): published editions and their content;
+//   - editions (editions.go, drafts.go): published editions and their
+//     content, and the drafts of the next one;
 //   - log (logview.go, log.go, pack.go, audit.go): every event, for
 //     histories, the audit log and PositionAt.
 //

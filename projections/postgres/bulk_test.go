@@ -189,11 +189,11 @@ func indexCount(t *testing.T, schema string) int {
 }
 
 // requireSameRows compares every table of the read models in schemas a and
-// b (pgtest.RequireSameRows); all seven hold rows in these tests.
+// b (pgtest.RequireSameRows); all eight hold rows in these tests.
 func requireSameRows(t *testing.T, a, b string) {
 	t.Helper()
 	counts := pgtest.RequireSameRows(t, pool, a, b)
-	require.Len(t, counts, 7)
+	require.Len(t, counts, 8)
 	for table, n := range counts {
 		require.Positive(t, n, "table %s", table)
 	}

@@ -121,6 +121,7 @@ func (s *Store) editionDiff(ctx context.Context, from, to string, asOf eventstor
 // editionsWrites is how the editions view applies events to a batch: an
 // edition is published once (within the batch here, across batches by ON
 // CONFLICT). Its content is the catalogue's rows, read at its position.
+// The drafts' handlers are in drafts.go.
 var editionsWrites = func() *projections.Handlers[*writer] {
 	h := projections.NewHandlers[*writer](projections.ViewEditions)
 	projections.On(h, func(w *writer, e domain.EditionPublished, env *projections.Envelope) {
@@ -129,5 +130,6 @@ var editionsWrites = func() *projections.Handlers[*writer] {
 			w.editionRows = append(w.editionRows, []any{e.Name, e.Basis, e.Reason, pgDate(e.EffectiveFrom), env.Meta.Actor, nanos(env.RecordedAt), pos(env.Position)})
 		}
 	})
+	onDrafts(h)
 	return h
 }()

@@ -105,6 +105,7 @@ func testSameAnswers(t *testing.T, seed uint64) {
 		}
 		c.editions(asOf)
 	}
+	c.drafts()
 	for _, tm := range []time.Time{{}, time.Date(2023, 1, 1, 8, 0, 0, 0, time.UTC), time.Date(2023, 1, 2, 13, 7, 0, 0, time.UTC), time.Date(2023, 1, 9, 0, 0, 0, 0, time.UTC), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)} {
 		a, err := c.mem.PositionAt(ctx, tm)
 		require.NoError(t, err)
@@ -194,6 +195,38 @@ func (c *comparer) history(id string, asOf eventstore.Position) {
 	b, berr := c.pg.ItemHistory(ctx, id, asOf)
 	require.Equal(c.t, domain.ErrorCode(aerr), domain.ErrorCode(berr), "history %s at %d: %v / %v", id, asOf, aerr, berr)
 	require.Equal(c.t, normalize(a), normalize(b), "history %s at %d", id, asOf)
+}
+
+// drafts compares the drafts, and each of them, as of the latest
+// position and as of each opening and discarding and the position before.
+func (c *comparer) drafts() {
+	c.t.Helper()
+	all, err := c.mem.Drafts(ctx, projections.DraftQuery{})
+	require.NoError(c.t, err)
+	require.Len(c.t, all, 2, "the generator opens two drafts")
+	positions := []eventstore.Position{0}
+	for _, d := range all {
+		positions = append(positions, d.OpenedPosition-1, d.OpenedPosition)
+		if d.DiscardedPosition != 0 {
+			positions = append(positions, d.DiscardedPosition-1, d.DiscardedPosition)
+		}
+	}
+	for _, asOf := range positions {
+		for _, st := range []projections.DraftStatus{"", projections.DraftOpen, projections.DraftDiscarded} {
+			q := projections.DraftQuery{AsOf: asOf, Status: st}
+			a, err := c.mem.Drafts(ctx, q)
+			require.NoError(c.t, err)
+			b, err := c.pg.Drafts(ctx, q)
+			require.NoError(c.t, err)
+			require.Equal(c.t, a, b, "drafts %+v", q)
+		}
+		for _, d := range all {
+			a, errA := c.mem.Draft(ctx, d.Name, asOf)
+			b, errB := c.pg.Draft(ctx, d.Name, asOf)
+			require.Equal(c.t, domain.ErrorCode(errA), domain.ErrorCode(errB), "draft %s at %d: %v / %v", d.Name, asOf, errA, errB)
+			require.Equal(c.t, a, b, "draft %s at %d", d.Name, asOf)
+		}
+	}
 }
 
 func (c *comparer) editions(asOf eventstore.Position) {

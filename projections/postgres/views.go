@@ -9,10 +9,10 @@ import (
 
 // The store's views, each in the file of its queries: the catalogue
 // (items.go), delegations (delegations.go), bodies (bodies.go), editions
-// (editions.go) and the log (audit.go). Each file also has the view's
-// handler table, which writes a batch (see writer, apply.go): the events
-// it handles; those it ignores are the read side's list
-// (projections.DeclareIgnores).
+// and their drafts (editions.go, drafts.go) and the log (audit.go). Each
+// file also has the view's handler table, which writes a batch (see
+// writer, apply.go): the events it handles; those it ignores are the read
+// side's list (projections.DeclareIgnores).
 
 // gen is the generation a view reads: a store, and for a Live read model
 // the Live, which moves a query to the generation now active should the

@@ -26,7 +26,8 @@ type Shape struct {
 // CityShape is a city-scale catalogue of about 200,000 events: 7,500 items,
 // each delegated to most of ten districts (and some of three zones), most
 // delegations accepted, a third of the districts' powers passed on to their
-// towns, amendments, withdrawals, revocations and three editions. That is
+// towns, amendments, withdrawals, revocations, three editions and
+// two drafts, one discarded. That is
 // the mix of a city that keeps a few years of dynamic management
 // (DOMAIN.md, "Real numbers").
 var CityShape = Shape{Items: 7500, Districts: 10, TownsPerDistrict: 10, Zones: 3, Seed: 1}
@@ -57,8 +58,63 @@ func Generate(ctx context.Context, log eventstore.Store, shape Shape) (int, erro
 				return g.events, err
 			}
 		}
+		if err := g.drafts(i, shape.Items); err != nil {
+			return g.events, err
+		}
 	}
 	return g.events, nil
+}
+
+// drafts records the drafts due after item i of n: a draft of the 2024
+// edition opened after the first third's items and discarded halfway,
+// when a second one is opened that stays open.
+func (g *generator) drafts(i, n int) error {
+	const first, second = "2024年版（草案）", "2024年版（草案二）"
+	switch i {
+	case n / 6:
+		return g.draft(first, func(d domain.Draft) ([]domain.Event, error) {
+			return domain.DecideOpenDraft(d, domain.OpenDraft{Name: first, Reason: "按照“放管服”改革要求修订"})
+		})
+	case n / 2:
+		if err := g.draft(first, func(d domain.Draft) ([]domain.Event, error) {
+			return domain.DecideDiscardDraft(d, domain.DiscardDraft{Name: first, Reason: "另行起草"})
+		}); err != nil {
+			return err
+		}
+		return g.draft(second, func(d domain.Draft) ([]domain.Event, error) {
+			return domain.DecideOpenDraft(d, domain.OpenDraft{Name: second})
+		})
+	}
+	return nil
+}
+
+// draft decides a command on the draft named name and records its events.
+func (g *generator) draft(name string, decide func(domain.Draft) ([]domain.Event, error)) error {
+	if g.draftStates == nil {
+		g.draftStates = map[string]*draftStream{}
+	}
+	st := g.draftStates[name]
+	if st == nil {
+		st = &draftStream{}
+		g.draftStates[name] = st
+	}
+	evs, err := decide(st.draft)
+	if err != nil {
+		return fmt.Errorf("draft %s: %w", name, err)
+	}
+	if st.version, err = g.record(domain.DraftStream(name), st.version, evs); err != nil {
+		return err
+	}
+	for _, e := range evs {
+		st.draft = domain.EvolveDraft(st.draft, e)
+	}
+	return nil
+}
+
+// draftStream is a draft's decided state and its stream's version.
+type draftStream struct {
+	draft   domain.Draft
+	version uint64
 }
 
 type generator struct {
@@ -72,6 +128,8 @@ type generator struct {
 	districts []domain.BodyRef
 	towns     map[string][]domain.BodyRef // by district code
 	zones     []domain.BodyRef
+
+	draftStates map[string]*draftStream // by name
 }
 
 const city = "370200"

@@ -34,8 +34,13 @@ const (
 	deptNature        = "市自然资源和规划局"
 	deptApproval      = "市行政审批服务局"
 
-	edition2023 = "2023年版"
-	edition2025 = "2025年版"
+	edition2023   = "2023年版"
+	edition2025   = "2025年版"
+	draft2024     = "2024年版（草案）"
+	draft2025     = "2025年版（草案）"
+	draftReason   = "按照“放管服”改革要求修订清单"
+	discardReason = "并入2025年版（草案）"
+
 	fillerCount = 24
 	fillersTo   = 12 // fillers delegated to 崂山区
 )
@@ -55,7 +60,8 @@ type mark struct {
 // bodies from province to town, items listed, amended (once
 // retroactively), revoked and listed again under the same code,
 // delegations in every mode including a district's to its town, a
-// future-dated one, acceptances, a withdrawal, an expiry, and two editions.
+// future-dated one, acceptances, a withdrawal, an expiry, two editions,
+// and two drafts, one discarded.
 type scenario struct {
 	t      testing.TB
 	log    eventstore.Store
@@ -165,6 +171,8 @@ func newScenario(t testing.TB) *scenario {
 
 	sc.step(l.PublishEdition(ctx, sc.req(officer), domain.PublishEdition{Name: edition2023, Change: chg("青政办发〔2023〕30号", "2023-12-31")}))
 	sc.mark("edition2023")
+	sc.step(l.OpenDraft(ctx, sc.req(officer), domain.OpenDraft{Name: draft2024, Reason: draftReason}))
+	sc.mark("draftOpened")
 
 	// Recorded after the 2023 edition, effective before it: the edition and
 	// anyone reading as of an earlier position keep the old department.
@@ -184,6 +192,10 @@ func newScenario(t testing.TB) *scenario {
 	sc.step(l.WithdrawDelegation(ctx, sc.req(officer), sc.items[codeForest], domain.WithdrawDelegation{DelegationID: sc.delegations["forest"],
 		Change: chg("青政发〔2024〕8号", "2024-07-01")}))
 	sc.mark("withdrawn")
+	sc.step(l.DiscardDraft(ctx, sc.req(officer), domain.DiscardDraft{Name: draft2024, Reason: discardReason}))
+	sc.mark("draftDiscarded")
+	sc.step(l.OpenDraft(ctx, sc.req(officer), domain.OpenDraft{Name: draft2025}))
+	sc.mark("draft2025Opened")
 	list(codeGas, domain.ItemFacts{Code: codeGas, Name: "燃气经营许可证核发", Department: "市住房和城乡建设局", Authority: "市住房和城乡建设局",
 		Level: domain.LevelMunicipal}, "2025-01-01")
 	accept("zone", codeFood, "370200-Z01", "中德生态园管委字〔2025〕1号", "2026-03-01")
