@@ -118,4 +118,3 @@ func ItemStream(id string) string       { return ItemStreams.Stream(id) }
 func BodyStream(code string) string     { return BodyStreams.Stream(code) }
 func EditionStream(name string) string  { return EditionStreams.Stream(name) }
 func ItemCodeStream(code string) string { return ItemCodeStreams.Stream(code) }
-func DraftStream(name string) string    { return DraftStreams.Stream(name) }

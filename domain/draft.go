@@ -7,6 +7,12 @@ package domain
 // draft-<name>, records its life; a draft's name is unique for ever, like
 // an edition's, so a document that cites a draft cites one thing.
 
+// DraftStreams hold drafts, one stream each: draft-<name>.
+var DraftStreams = StreamKind{Name: "draft", Prefix: "draft-"}
+
+// DraftStream names a draft's stream.
+func DraftStream(name string) string { return DraftStreams.Stream(name) }
+
 // Events of a draft's stream.
 const (
 	TypeDraftOpened    = "DraftOpened.v1"

@@ -32,7 +32,6 @@ var (
 	ItemStreams     = StreamKind{Name: "item", Prefix: "item-"}
 	BodyStreams     = StreamKind{Name: "body", Prefix: "body-"}
 	EditionStreams  = StreamKind{Name: "edition", Prefix: "edition-"}
-	DraftStreams    = StreamKind{Name: "draft", Prefix: "draft-"}
 	ItemCodeStreams = StreamKind{Name: "itemcode", Prefix: "itemcode-"}
 )
 
