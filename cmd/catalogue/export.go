@@ -16,6 +16,7 @@ import (
 	"github.com/catalogue/catalogue/domain"
 	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/graph"
+	"github.com/catalogue/catalogue/internal/atomicfile"
 )
 
 const exportUsage = `usage: catalogue export --out FILE [--format xlsx|csv] [--data DIR]
@@ -139,29 +140,15 @@ func withReadModel(ctx context.Context, dataDir string, stderr io.Writer, f func
 	return f(rm.Read)
 }
 
-// writeAtomically runs write on a temporary file beside path and renames it
-// to path only when write and the file's sync succeed; otherwise it removes
-// it. A reader of path sees the old file or the whole new one, never half.
+// writeAtomically writes the export to path whole or not at all
+// (atomicfile): an interrupted export leaves the old file, or none.
 func writeAtomically(path string, write func(io.Writer) (export.Summary, error)) (export.Summary, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	var sum export.Summary
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) (err error) { // a published list, not the data directory's private state
+		sum, err = write(w)
+		return err
+	})
 	if err != nil {
-		return export.Summary{}, err
-	}
-	sum, err := write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644) // a published list, not the data directory's private state
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
 		return export.Summary{}, err
 	}
 	return sum, nil

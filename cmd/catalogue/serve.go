@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/catalogue/catalogue/cmd/internal/app"
-	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/esdb"
 )
 
@@ -41,7 +40,7 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if svc.FirstToken != "" {
 		printFirstToken(stdout, svc.FirstToken)
 	}
-	position := startPosition(ctx, svc.Read, logger)
+	position := app.PositionText(ctx, svc.Read, logger)
 	log := *data
 	if *events != "" {
 		log = esdb.RedactURL(*events)
@@ -61,19 +60,4 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stderr, "stopped; every acknowledged event is in the log")
 	return nil
-}
-
-// startPosition is the read models' position for the start-up banner. It
-// is only reported here; the service is up, and /healthz says whether the
-// read models answer, so a position that cannot be read is logged and shown
-// as "unknown" (never as position 0) while the server keeps serving.
-func startPosition(ctx context.Context, r interface {
-	Checkpoint(context.Context) (eventstore.Position, error)
-}, logger *slog.Logger) string {
-	pos, err := r.Checkpoint(ctx)
-	if err != nil {
-		logger.Warn("read models: cannot read their position", "err", err)
-		return "unknown"
-	}
-	return fmt.Sprint(pos)
 }

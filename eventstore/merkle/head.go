@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/catalogue/catalogue/internal/atomicfile"
 )
 
 // Head is a tree head: the size of the log and the root of its tree at
@@ -109,10 +111,10 @@ func LoadOrCreateKeys(dir, name string) (Keys, error) {
 		if gerr != nil {
 			return Keys{}, fmt.Errorf("merkle: generate key: %w", gerr)
 		}
-		if err := writeAtomic(priv, []byte(s+"\n"), 0o600); err != nil {
+		if err := atomicfile.WriteBytes(priv, 0o600, []byte(s+"\n")); err != nil {
 			return Keys{}, err
 		}
-		if err := writeAtomic(filepath.Join(dir, PublicKeyFile), []byte(v+"\n"), 0o644); err != nil {
+		if err := atomicfile.WriteBytes(filepath.Join(dir, PublicKeyFile), 0o644, []byte(v+"\n")); err != nil {
 			return Keys{}, err
 		}
 		skey, err = []byte(s), nil
@@ -136,29 +138,4 @@ func LoadOrCreateKeys(dir, name string) (Keys, error) {
 		return Keys{}, fmt.Errorf("merkle: %s is not the public key of %s", PublicKeyFile, PrivateKeyFile)
 	}
 	return Keys{Signer: signer, Verifier: verifier, Public: string(bytes.TrimSpace(pub))}, nil
-}
-
-// writeAtomic writes data to path through a temporary file and a rename.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

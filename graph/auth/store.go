@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/catalogue/catalogue/internal/atomicfile"
 )
 
 // FileName is the token file in the data directory.
@@ -385,38 +387,9 @@ func (s *Store) update(f func(*tokenFile) error) error {
 	return writeAtomic(s.path, append(b, '\n'))
 }
 
-// writeAtomic writes a file readable by its owner only and renames it into
-// place, so a reader sees the old or the new file, never half of one.
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokens-*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// writeAtomic writes a file readable by its owner only, whole or not at
+// all (atomicfile).
+func writeAtomic(path string, b []byte) error { return atomicfile.WriteBytes(path, 0o600, b) }
 
 // issue adds a new token to f and returns its secret.
 func (s *Store) issue(f *tokenFile, spec Spec) (string, Token, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -29,4 +30,15 @@ func TestReportPositionRefusesAnUnreadablePosition(t *testing.T) {
 
 	require.NoError(t, reportPosition(context.Background(), checkpointer{pos: 42}, &progress, time.Now()))
 	require.Contains(t, progress.String(), "read models at position 42")
+}
+
+// A position that cannot be read at serve's start-up is logged and shown
+// as "unknown", never as position 0 (the error used to be ignored).
+func TestPositionTextUnreadable(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	require.Equal(t, "unknown", PositionText(context.Background(), checkpointer{err: errors.New("connection reset")}, logger))
+	require.Contains(t, logs.String(), "cannot read their position")
+	require.Contains(t, logs.String(), "connection reset")
+	require.Equal(t, "7", PositionText(context.Background(), checkpointer{pos: 7}, logger))
 }

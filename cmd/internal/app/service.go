@@ -284,3 +284,18 @@ func reportPosition(ctx context.Context, r interface {
 	fmt.Fprintf(progress, "read models at position %d (%s)\n", pos, time.Since(began).Round(time.Millisecond))
 	return nil
 }
+
+// PositionText is the read models' position for serve's start-up banner.
+// It is only reported there; the service is up, and /healthz says whether
+// the read models answer, so a position that cannot be read is logged and
+// shown as "unknown" (never as position 0) while the server keeps serving.
+func PositionText(ctx context.Context, r interface {
+	Checkpoint(context.Context) (eventstore.Position, error)
+}, logger *slog.Logger) string {
+	pos, err := r.Checkpoint(ctx)
+	if err != nil {
+		logger.Warn("read models: cannot read their position", "err", err)
+		return "unknown"
+	}
+	return fmt.Sprint(pos)
+}
