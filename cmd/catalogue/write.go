@@ -266,6 +266,10 @@ func demoCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
+		if sum.Earlier {
+			_, err = fmt.Fprintf(stdout, "%s holds the demo as an earlier version recorded it; nothing recorded\n", *data)
+			return err
+		}
 		_, err = fmt.Fprintf(stdout, "demo catalogue in %s: %d bodies, %d items, %d delegations (%d accepted, %d withdrawn), %d amendments, %d revocations, %d editions\n",
 			*data, sum.Bodies, sum.Items, sum.Delegations, sum.Accepted, sum.Withdrawn, sum.Amended, sum.Revoked, sum.Editions)
 		return err

@@ -42,6 +42,9 @@ type Progress func(step string, done, total int)
 // Summary counts what the demo recorded.
 type Summary struct {
 	Bodies, Items, Delegations, Accepted, Withdrawn, Amended, Revoked, Editions int
+	// Earlier is true when an earlier version of the demo is recorded in
+	// the log already (and nothing was recorded).
+	Earlier bool
 }
 
 // zones are functional zones (功能区) of Qingdao that the statistical
@@ -113,6 +116,13 @@ func Run(ctx context.Context, l *ledger.Ledger, progress Progress) (Summary, err
 		}
 		res, err := l.ListItem(ctx, r.req(), importer.Listing(it, domain.LevelCounty,
 			chg("青政发〔2023〕5号", "青岛市人民政府关于公布青岛市行政许可事项清单（2023年版）的通知", "2023-03-01")))
+		if i == 0 && domain.ErrorCode(err) == domain.CodeCommandIDReused {
+			// The demo's first listing is recorded with other particulars:
+			// an earlier version recorded the demo here (it copied 实施机关
+			// into an empty 主管部门). The demo is there; record nothing.
+			r.sum.Earlier = true
+			return r.sum, nil
+		}
 		if err != nil {
 			return r.sum, fmt.Errorf("list %s: %w", it.Code, err)
 		}
