@@ -113,20 +113,15 @@ type Edition struct {
 	ItemCount int
 }
 
-// EditionDiff is what changed from one edition to another. Items are
-// matched by id: an item revoked and listed again under the same code is
-// one removed and one added item.
+// EditionDiff is what changed from one edition to another: Added are
+// items of To that From lacks, Removed items of From that To lacks.
 type EditionDiff struct {
 	From, To Edition
-	// Added are items of To that From lacks, as in To.
-	Added []Item
-	// Removed are items of From that To lacks (revoked, or replaced), as in From.
-	Removed []Item
-	// Amended are items of both whose particulars differ.
-	Amended []ItemChange
+	Changes
 }
 
-// ItemChange is one item's particulars in two editions.
+// ItemChange is one item's particulars at two points of the catalogue
+// (two editions, two dates).
 type ItemChange struct {
 	Before, After Item
 	// Fields names the particulars that differ: name, department,

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Bodies", testBodies},
 		{"Editions", testEditions},
 		{"EditionDiff", testEditionDiff},
+		{"CatalogueDiff", testCatalogueDiff},
 		{"Drafts", testDrafts},
 		{"AuditLog", testAuditLog},
 		{"AuditPaging", testAuditPaging},
