@@ -75,12 +75,22 @@ func (r *queryResolver) EditionDiff(ctx context.Context, from string, to string,
 	}
 	before := projections.Axes{InForceOn: d.From.EffectiveFrom, AsOf: d.From.ContentAsOf}
 	after := projections.Axes{InForceOn: d.To.EffectiveFrom, AsOf: d.To.ContentAsOf}
-	out := &model.EditionDiff{From: &d.From, To: &d.To, Added: model.Items(d.Added, after), Removed: model.Items(d.Removed, before),
-		Amended: make([]model.ItemChange, len(d.Amended))}
-	for i, c := range d.Amended {
-		out.Amended[i] = model.ItemChange{Before: &model.Item{Item: c.Before, At: before}, After: &model.Item{Item: c.After, At: after}, Fields: c.Fields}
+	items := newDiffItems(d.Changes, before, after)
+	return &model.EditionDiff{From: &d.From, To: &d.To, Added: items.added, Removed: items.removed, Amended: items.amended}, nil
+}
+
+// CatalogueDiff is the resolver for the catalogueDiff field.
+func (r *queryResolver) CatalogueDiff(ctx context.Context, from model.CataloguePoint, to model.CataloguePoint, waitFor *eventstore.Position) (*model.CatalogueDiff, error) {
+	if err := r.awaitPoints(ctx, waitFor, from, to); err != nil {
+		return nil, err
 	}
-	return out, nil
+	d, err := projections.DiffCatalogue(ctx, r.views(ctx), cataloguePoint(from), cataloguePoint(to))
+	if err != nil {
+		return nil, err
+	}
+	items := newDiffItems(d.Changes, d.From.Axes, d.To.Axes)
+	return &model.CatalogueDiff{From: pointRead(d.From), To: pointRead(d.To), Added: items.added, Removed: items.removed, Amended: items.amended,
+		AddedCount: len(d.Added), RemovedCount: len(d.Removed), AmendedCount: len(d.Amended)}, nil
 }
 
 // Edition returns generated.EditionResolver implementation.

@@ -79,6 +79,23 @@ type ComplexityRoot struct {
 		Revision func(childComplexity int) int
 	}
 
+	CatalogueDiff struct {
+		Added        func(childComplexity int) int
+		AddedCount   func(childComplexity int) int
+		Amended      func(childComplexity int) int
+		AmendedCount func(childComplexity int) int
+		From         func(childComplexity int) int
+		Removed      func(childComplexity int) int
+		RemovedCount func(childComplexity int) int
+		To           func(childComplexity int) int
+	}
+
+	CataloguePointRead struct {
+		AsOf      func(childComplexity int) int
+		Edition   func(childComplexity int) int
+		InForceOn func(childComplexity int) int
+	}
+
 	Delegation struct {
 		Accepted       func(childComplexity int) int
 		AcceptedFrom   func(childComplexity int) int
@@ -252,19 +269,20 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Bodies      func(childComplexity int, kind *domain.BodyKind, parent *string, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
-		Body        func(childComplexity int, code string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Catalogue   func(childComplexity int, filter *model.CatalogueFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
-		Delegations func(childComplexity int, filter *model.DelegationFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
-		Draft       func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Drafts      func(childComplexity int, status *projections.DraftStatus, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Edition     func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		EditionDiff func(childComplexity int, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Editions    func(childComplexity int, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Events      func(childComplexity int, filter *model.EventFilter, after *string, first *int, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Item        func(childComplexity int, id *string, code *string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
-		Me          func(childComplexity int) int
-		PositionAt  func(childComplexity int, time time.Time, waitFor *eventstore.Position) int
+		Bodies        func(childComplexity int, kind *domain.BodyKind, parent *string, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
+		Body          func(childComplexity int, code string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Catalogue     func(childComplexity int, filter *model.CatalogueFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
+		CatalogueDiff func(childComplexity int, from model.CataloguePoint, to model.CataloguePoint, waitFor *eventstore.Position) int
+		Delegations   func(childComplexity int, filter *model.DelegationFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) int
+		Draft         func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Drafts        func(childComplexity int, status *projections.DraftStatus, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Edition       func(childComplexity int, name string, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		EditionDiff   func(childComplexity int, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Editions      func(childComplexity int, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Events        func(childComplexity int, filter *model.EventFilter, after *string, first *int, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Item          func(childComplexity int, id *string, code *string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		Me            func(childComplexity int) int
+		PositionAt    func(childComplexity int, time time.Time, waitFor *eventstore.Position) int
 	}
 
 	SubItem struct {
@@ -351,6 +369,7 @@ type QueryResolver interface {
 	Editions(ctx context.Context, asOf *eventstore.Position, waitFor *eventstore.Position) ([]projections.Edition, error)
 	Edition(ctx context.Context, name string, asOf *eventstore.Position, waitFor *eventstore.Position) (*projections.Edition, error)
 	EditionDiff(ctx context.Context, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.EditionDiff, error)
+	CatalogueDiff(ctx context.Context, from model.CataloguePoint, to model.CataloguePoint, waitFor *eventstore.Position) (*model.CatalogueDiff, error)
 	Events(ctx context.Context, filter *model.EventFilter, after *string, first *int, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.EventConnection, error)
 	Catalogue(ctx context.Context, filter *model.CatalogueFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) (*model.ItemConnection, error)
 	Item(ctx context.Context, id *string, code *string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.Item, error)
@@ -480,6 +499,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BodyPayload.Revision(childComplexity), true
+
+	case "CatalogueDiff.added":
+		if e.ComplexityRoot.CatalogueDiff.Added == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.Added(childComplexity), true
+	case "CatalogueDiff.addedCount":
+		if e.ComplexityRoot.CatalogueDiff.AddedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.AddedCount(childComplexity), true
+	case "CatalogueDiff.amended":
+		if e.ComplexityRoot.CatalogueDiff.Amended == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.Amended(childComplexity), true
+	case "CatalogueDiff.amendedCount":
+		if e.ComplexityRoot.CatalogueDiff.AmendedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.AmendedCount(childComplexity), true
+	case "CatalogueDiff.from":
+		if e.ComplexityRoot.CatalogueDiff.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.From(childComplexity), true
+	case "CatalogueDiff.removed":
+		if e.ComplexityRoot.CatalogueDiff.Removed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.Removed(childComplexity), true
+	case "CatalogueDiff.removedCount":
+		if e.ComplexityRoot.CatalogueDiff.RemovedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.RemovedCount(childComplexity), true
+	case "CatalogueDiff.to":
+		if e.ComplexityRoot.CatalogueDiff.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CatalogueDiff.To(childComplexity), true
+
+	case "CataloguePointRead.asOf":
+		if e.ComplexityRoot.CataloguePointRead.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CataloguePointRead.AsOf(childComplexity), true
+	case "CataloguePointRead.edition":
+		if e.ComplexityRoot.CataloguePointRead.Edition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CataloguePointRead.Edition(childComplexity), true
+	case "CataloguePointRead.inForceOn":
+		if e.ComplexityRoot.CataloguePointRead.InForceOn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CataloguePointRead.InForceOn(childComplexity), true
 
 	case "Delegation.accepted":
 		if e.ComplexityRoot.Delegation.Accepted == nil {
@@ -1317,6 +1404,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Catalogue(childComplexity, args["filter"].(*model.CatalogueFilter), args["inForceOn"].(*domain.Date), args["asOf"].(*eventstore.Position), args["first"].(*int), args["after"].(*string), args["waitFor"].(*eventstore.Position)), true
+	case "Query.catalogueDiff":
+		if e.ComplexityRoot.Query.CatalogueDiff == nil {
+			break
+		}
+
+		args, err := ec.field_Query_catalogueDiff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CatalogueDiff(childComplexity, args["from"].(model.CataloguePoint), args["to"].(model.CataloguePoint), args["waitFor"].(*eventstore.Position)), true
 	case "Query.delegations":
 		if e.ComplexityRoot.Query.Delegations == nil {
 			break
@@ -1460,6 +1558,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAcceptDelegationInput,
 		ec.unmarshalInputAmendItemInput,
 		ec.unmarshalInputCatalogueFilter,
+		ec.unmarshalInputCataloguePoint,
 		ec.unmarshalInputDelegateItemInput,
 		ec.unmarshalInputDelegationFilter,
 		ec.unmarshalInputDiscardDraftInput,
@@ -1866,7 +1965,7 @@ type EditionDiff {
   amended: [ItemChange!]!
 }
 
-"One item's particulars in two editions."
+"One item's particulars at two points of the catalogue (two editions, two dates)."
 type ItemChange {
   before: Item!
   after: Item!
@@ -1881,6 +1980,55 @@ extend type Query {
   edition(name: String!, asOf: Position, waitFor: Position): Edition
   "What changed from edition ` + "`" + `from` + "`" + ` to edition ` + "`" + `to` + "`" + `."
   editionDiff(from: String!, to: String!, asOf: Position, waitFor: Position): EditionDiff!
+  """
+  What changed between any two points of the catalogue: editions, dates,
+  positions, or one of each. Items are matched by id, compared field by
+  field as in ` + "`" + `editionDiff` + "`" + `. A point without ` + "`" + `asOf` + "`" + ` reads the latest
+  position, the same one for both points. ` + "`" + `BAD_USER_INPUT` + "`" + ` (field ` + "`" + `from` + "`" + ` or
+  ` + "`" + `to` + "`" + `) for a point with both or neither of ` + "`" + `edition` + "`" + ` and ` + "`" + `inForceOn` + "`" + `;
+  ` + "`" + `NOT_FOUND` + "`" + ` for an edition not published by the point's ` + "`" + `asOf` + "`" + `.
+  """
+  catalogueDiff(from: CataloguePoint!, to: CataloguePoint!, waitFor: Position): CatalogueDiff!
+}
+
+"""
+One side of a ` + "`" + `catalogueDiff` + "`" + `: a published edition, or the catalogue in
+force on a date. Give exactly one of ` + "`" + `edition` + "`" + ` and ` + "`" + `inForceOn` + "`" + `.
+"""
+input CataloguePoint {
+  edition: String
+  inForceOn: Date
+  """
+  The log position read (default: the latest). For a date, the facts known
+  then; for an edition, the position by which it must be published (its
+  content is fixed when it is published).
+  """
+  asOf: Position
+}
+
+"One side of a ` + "`" + `catalogueDiff` + "`" + ` as read: its items are read on ` + "`" + `inForceOn` + "`" + ` as of ` + "`" + `asOf` + "`" + `."
+type CataloguePointRead {
+  "The edition compared; null for a date."
+  edition: Edition
+  "The date read: the one asked for, or the edition's effective date."
+  inForceOn: Date!
+  "The position read: the latest resolved, or the edition's contentAsOf."
+  asOf: Position!
+}
+
+"What changed between two points of the catalogue (items matched by id)."
+type CatalogueDiff {
+  from: CataloguePointRead!
+  to: CataloguePointRead!
+  "Items at ` + "`" + `to` + "`" + ` that ` + "`" + `from` + "`" + ` lacks, as at ` + "`" + `to` + "`" + `."
+  added: [Item!]!
+  "Items at ` + "`" + `from` + "`" + ` that ` + "`" + `to` + "`" + ` lacks (revoked, or replaced), as at ` + "`" + `from` + "`" + `."
+  removed: [Item!]!
+  "Items at both whose particulars differ."
+  amended: [ItemChange!]!
+  addedCount: Int!
+  removedCount: Int!
+  amendedCount: Int!
 }
 
 "Publish an edition (e.g. 2024年版) of the catalogue in force on ` + "`" + `effectiveFrom` + "`" + `."
@@ -2306,6 +2454,40 @@ func (ec *executionContext) childFields_BodyPayload(ctx context.Context, field g
 		return ec.fieldContext_BodyPayload_position(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BodyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CatalogueDiff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_CatalogueDiff_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CatalogueDiff_to(ctx, field)
+	case "added":
+		return ec.fieldContext_CatalogueDiff_added(ctx, field)
+	case "removed":
+		return ec.fieldContext_CatalogueDiff_removed(ctx, field)
+	case "amended":
+		return ec.fieldContext_CatalogueDiff_amended(ctx, field)
+	case "addedCount":
+		return ec.fieldContext_CatalogueDiff_addedCount(ctx, field)
+	case "removedCount":
+		return ec.fieldContext_CatalogueDiff_removedCount(ctx, field)
+	case "amendedCount":
+		return ec.fieldContext_CatalogueDiff_amendedCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CatalogueDiff", field.Name)
+}
+
+func (ec *executionContext) childFields_CataloguePointRead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edition":
+		return ec.fieldContext_CataloguePointRead_edition(ctx, field)
+	case "inForceOn":
+		return ec.fieldContext_CataloguePointRead_inForceOn(ctx, field)
+	case "asOf":
+		return ec.fieldContext_CataloguePointRead_asOf(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CataloguePointRead", field.Name)
 }
 
 func (ec *executionContext) childFields_Delegation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3115,6 +3297,36 @@ func (ec *executionContext) field_Query_body_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["waitFor"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_catalogueDiff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (model.CataloguePoint, error) {
+			return ec.unmarshalNCataloguePoint2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePoint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (model.CataloguePoint, error) {
+			return ec.unmarshalNCataloguePoint2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePoint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "waitFor",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["waitFor"] = arg2
 	return args, nil
 }
 
@@ -3995,6 +4207,313 @@ func (ec *executionContext) _BodyPayload_position(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_BodyPayload_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("BodyPayload", field, false, false, errors.New("field of type Position does not have child fields"))
+}
+
+func (ec *executionContext) _CatalogueDiff_from(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CataloguePointRead) graphql.Marshaler {
+			return ec.marshalNCataloguePointRead2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePointRead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogueDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CataloguePointRead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogueDiff_to(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CataloguePointRead) graphql.Marshaler {
+			return ec.marshalNCataloguePointRead2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePointRead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogueDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CataloguePointRead(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogueDiff_added(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_added(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Added, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_added(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogueDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogueDiff_removed(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_removed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Removed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Item) graphql.Marshaler {
+			return ec.marshalNItem2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_removed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogueDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Item(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogueDiff_amended(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_amended(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amended, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ItemChange) graphql.Marshaler {
+			return ec.marshalNItemChange2ᚕgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐItemChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_amended(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CatalogueDiff",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ItemChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CatalogueDiff_addedCount(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_addedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_addedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogueDiff", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CatalogueDiff_removedCount(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_removedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_removedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogueDiff", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CatalogueDiff_amendedCount(ctx context.Context, field graphql.CollectedField, obj *model.CatalogueDiff) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CatalogueDiff_amendedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmendedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CatalogueDiff_amendedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CatalogueDiff", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CataloguePointRead_edition(ctx context.Context, field graphql.CollectedField, obj *model.CataloguePointRead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CataloguePointRead_edition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *projections.Edition) graphql.Marshaler {
+			return ec.marshalOEdition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋprojectionsᚐEdition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CataloguePointRead_edition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CataloguePointRead",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Edition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CataloguePointRead_inForceOn(ctx context.Context, field graphql.CollectedField, obj *model.CataloguePointRead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CataloguePointRead_inForceOn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InForceOn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v domain.Date) graphql.Marshaler {
+			return ec.marshalNDate2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CataloguePointRead_inForceOn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CataloguePointRead", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _CataloguePointRead_asOf(ctx context.Context, field graphql.CollectedField, obj *model.CataloguePointRead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CataloguePointRead_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v eventstore.Position) graphql.Marshaler {
+			return ec.marshalNPosition2githubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CataloguePointRead_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CataloguePointRead", field, false, false, errors.New("field of type Position does not have child fields"))
 }
 
 func (ec *executionContext) _Delegation_id(ctx context.Context, field graphql.CollectedField, obj *model.Delegation) (ret graphql.Marshaler) {
@@ -7892,6 +8411,50 @@ func (ec *executionContext) fieldContext_Query_editionDiff(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_catalogueDiff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_catalogueDiff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CatalogueDiff(ctx, fc.Args["from"].(model.CataloguePoint), fc.Args["to"].(model.CataloguePoint), fc.Args["waitFor"].(*eventstore.Position))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CatalogueDiff) graphql.Marshaler {
+			return ec.marshalNCatalogueDiff2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCatalogueDiff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_catalogueDiff(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CatalogueDiff(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_catalogueDiff_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_events(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9529,6 +10092,50 @@ func (ec *executionContext) unmarshalInputCatalogueFilter(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCataloguePoint(ctx context.Context, obj any) (model.CataloguePoint, error) {
+	var it model.CataloguePoint
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"edition", "inForceOn", "asOf"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "edition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("edition"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Edition = data
+		case "inForceOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inForceOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InForceOn = data
+		case "asOf":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("asOf"))
+			data, err := ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AsOf = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputDelegateItemInput(ctx context.Context, obj any) (model.DelegateItemInput, error) {
 	var it model.DelegateItemInput
 	if obj == nil {
@@ -10522,6 +11129,127 @@ func (ec *executionContext) _BodyPayload(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._BodyPayload_position(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var catalogueDiffImplementors = []string{"CatalogueDiff"}
+
+func (ec *executionContext) _CatalogueDiff(ctx context.Context, sel ast.SelectionSet, obj *model.CatalogueDiff) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, catalogueDiffImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CatalogueDiff")
+		case "from":
+			out.Values[i] = ec._CatalogueDiff_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._CatalogueDiff_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "added":
+			out.Values[i] = ec._CatalogueDiff_added(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removed":
+			out.Values[i] = ec._CatalogueDiff_removed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amended":
+			out.Values[i] = ec._CatalogueDiff_amended(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addedCount":
+			out.Values[i] = ec._CatalogueDiff_addedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedCount":
+			out.Values[i] = ec._CatalogueDiff_removedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amendedCount":
+			out.Values[i] = ec._CatalogueDiff_amendedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var cataloguePointReadImplementors = []string{"CataloguePointRead"}
+
+func (ec *executionContext) _CataloguePointRead(ctx context.Context, sel ast.SelectionSet, obj *model.CataloguePointRead) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cataloguePointReadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CataloguePointRead")
+		case "edition":
+			out.Values[i] = ec._CataloguePointRead_edition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "inForceOn":
+			out.Values[i] = ec._CataloguePointRead_inForceOn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asOf":
+			out.Values[i] = ec._CataloguePointRead_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12506,6 +13234,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "catalogueDiff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_catalogueDiff(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "events":
 			field := field
 
@@ -13170,6 +13920,31 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCatalogueDiff2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCatalogueDiff(ctx context.Context, sel ast.SelectionSet, v *model.CatalogueDiff) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CatalogueDiff(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCataloguePoint2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePoint(ctx context.Context, v any) (model.CataloguePoint, error) {
+	res, err := ec.unmarshalInputCataloguePoint(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCataloguePointRead2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐCataloguePointRead(ctx context.Context, sel ast.SelectionSet, v *model.CataloguePointRead) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CataloguePointRead(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDate2githubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐDate(ctx context.Context, v any) (domain.Date, error) {

@@ -49,6 +49,21 @@ type BodyConnection struct {
 	AsOf       eventstore.Position `json:"asOf"`
 }
 
+// What changed between two points of the catalogue (items matched by id).
+type CatalogueDiff struct {
+	From *CataloguePointRead `json:"from"`
+	To   *CataloguePointRead `json:"to"`
+	// Items at `to` that `from` lacks, as at `to`.
+	Added []Item `json:"added"`
+	// Items at `from` that `to` lacks (revoked, or replaced), as at `from`.
+	Removed []Item `json:"removed"`
+	// Items at both whose particulars differ.
+	Amended      []ItemChange `json:"amended"`
+	AddedCount   int          `json:"addedCount"`
+	RemovedCount int          `json:"removedCount"`
+	AmendedCount int          `json:"amendedCount"`
+}
+
 // Which items the catalogue lists.
 type CatalogueFilter struct {
 	// The competent department (主管部门), exactly.
@@ -59,6 +74,27 @@ type CatalogueFilter struct {
 	All    *bool                   `json:"all,omitempty"`
 	// A substring of the code or name of the item or of one of its sub-items (Latin letters ignore case).
 	Text *string `json:"text,omitempty"`
+}
+
+// One side of a `catalogueDiff`: a published edition, or the catalogue in
+// force on a date. Give exactly one of `edition` and `inForceOn`.
+type CataloguePoint struct {
+	Edition   *string      `json:"edition,omitempty"`
+	InForceOn *domain.Date `json:"inForceOn,omitempty"`
+	// The log position read (default: the latest). For a date, the facts known
+	// then; for an edition, the position by which it must be published (its
+	// content is fixed when it is published).
+	AsOf *eventstore.Position `json:"asOf,omitempty"`
+}
+
+// One side of a `catalogueDiff` as read: its items are read on `inForceOn` as of `asOf`.
+type CataloguePointRead struct {
+	// The edition compared; null for a date.
+	Edition *projections.Edition `json:"edition,omitempty"`
+	// The date read: the one asked for, or the edition's effective date.
+	InForceOn domain.Date `json:"inForceOn"`
+	// The position read: the latest resolved, or the edition's contentAsOf.
+	AsOf eventstore.Position `json:"asOf"`
 }
 
 // 下放/委托/赋权: delegate (part of) an item's power to a body. `from` is the
@@ -150,7 +186,7 @@ type EventFilter struct {
 	Basis *string `json:"basis,omitempty"`
 }
 
-// One item's particulars in two editions.
+// One item's particulars at two points of the catalogue (two editions, two dates).
 type ItemChange struct {
 	Before *Item `json:"before"`
 	After  *Item `json:"after"`
