@@ -13,8 +13,8 @@ import (
 
 // Group names a delegation document may use instead of a body.
 const (
-	GroupDistricts = "各区市"   // every district-level body under the jurisdiction
-	GroupZones     = "各功能区"  // every functional zone under the jurisdiction
+	GroupDistricts = "各区市"  // every district-level body under the jurisdiction
+	GroupZones     = "各功能区" // every functional zone under the jurisdiction
 	TownsSuffix    = "所辖镇街" // "<district>所辖镇街": every township of that district
 )
 
@@ -182,7 +182,7 @@ func (x *index) one(s string) (BodyRef, error) {
 	switch bs := x.bodyName[s]; len(bs) {
 	case 0:
 		return BodyRef{}, domain.Errorf(domain.CodeBodyNotFound, delegationsheet.ColBody,
-			"%s is neither a registered body's code or name nor a group (%s, %s, <区>%s)", s, GroupDistricts, GroupZones, TownsSuffix)
+			"%s is neither the code or name of a body registered on the document's date nor a group (%s, %s, <区>%s)", s, GroupDistricts, GroupZones, TownsSuffix)
 	case 1:
 		return bs[0], nil
 	default:
@@ -200,7 +200,7 @@ func (x *index) group(name string, kind domain.BodyKind, in func(BodyRef) bool) 
 		}
 	}
 	if len(out) == 0 {
-		return nil, domain.Errorf(domain.CodeBodyNotFound, delegationsheet.ColBody, "group %s holds no registered body", name)
+		return nil, domain.Errorf(domain.CodeBodyNotFound, delegationsheet.ColBody, "group %s holds no body registered on the document's date", name)
 	}
 	slices.SortFunc(out, func(a, b BodyRef) int { return strings.Compare(a.Code, b.Code) })
 	return out, nil
