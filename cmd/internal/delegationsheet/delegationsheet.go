@@ -6,7 +6,6 @@ package delegationsheet
 
 import (
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
@@ -56,24 +55,22 @@ func Read(r io.Reader) ([]Row, error) {
 	}
 	ps := sheet.Problems{Source: "delegations"}
 	var out []Row
-	var cols map[string]int
-	sheetName, seen := "", 0
+	var cols map[string]int // the current sheet's header, once found
+	sheetName, titles, headless := "", 0, false
 	for _, rec := range raw {
 		if rec.Sheet != sheetName { // each worksheet has its own title and header
-			sheetName, cols, seen = rec.Sheet, nil, 0
+			sheetName, cols, titles, headless = rec.Sheet, nil, 0, false
 		}
-		if sheet.IsBlank(rec.Cells) {
+		if headless || sheet.IsBlank(rec.Cells) {
 			continue
 		}
 		if cols == nil {
-			if cols = header(rec.Cells); cols == nil {
-				if seen++; seen > maxTitleRows {
-					ps.AddIn(rec.Sheet, 0, "", "no header row: none of the first %d rows names %s; the columns known are %s", maxTitleRows+1, ColBody, known())
-					cols = map[string]int{} // reported once per sheet
-				}
-				continue
+			if cols = header(rec.Cells); cols != nil {
+				missing(cols, rec, &ps)
+			} else if titles++; titles > maxTitleRows {
+				ps.AddIn(rec.Sheet, 0, "", "no header row: none of the first %d rows names %s; the columns known are %s", maxTitleRows+1, ColBody, known())
+				headless = true // the rest of the sheet is not read as rows
 			}
-			missing(cols, rec, &ps)
 			continue
 		}
 		if row, ok := parseRow(rec, cols, &ps); ok {
@@ -169,8 +166,12 @@ func ParseMode(s string) (domain.Mode, bool) {
 }
 
 // splitList splits a cell listing sub-item codes by the separators
-// officers type (、，,；; and white space).
+// officers type (、，,；; and white space); an empty cell is no scope (nil,
+// the whole item), as the API's delegation without a scope is.
 func splitList(s string) []string {
 	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("、，,；; \t\n", r) })
-	return slices.DeleteFunc(parts, func(p string) bool { return p == "" })
+	if len(parts) == 0 {
+		return nil
+	}
+	return parts
 }
