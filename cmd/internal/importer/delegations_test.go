@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/importer"
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/eventstore/memory"
 	"github.com/catalogue/catalogue/ledger"
 )
@@ -19,54 +21,65 @@ import (
 // and two items, registered and listed in a fresh ledger.
 func city(t *testing.T) (*ledger.Ledger, importer.Catalogue, *memory.Store) {
 	t.Helper()
-	ctx := context.Background()
 	log := memory.New()
 	t.Cleanup(func() { log.Close() })
-	l := ledger.New(log, ledger.WithJurisdiction("3702"))
-	o := importer.Options{Basis: "青政发〔2012〕1号", Effective: domain.MustDate("2012-01-01"), Actor: "cli:test"}
-	bodies := []importer.Body{
-		{Line: 1, Code: "37", Name: "山东省", Kind: domain.KindProvince},
-		{Line: 1, Code: "3702", Name: "青岛市", Kind: domain.KindCity, Parent: "37"},
+	l, cat := catalogueIn(t, log, []importer.Body{
 		{Line: 2, Code: "370211", Name: "黄岛区", Kind: domain.KindDistrict, Parent: "3702"},
 		{Line: 3, Code: "370212", Name: "崂山区", Kind: domain.KindDistrict, Parent: "3702"},
 		{Line: 4, Code: "3702Z1", Name: "青岛高新区", Kind: domain.KindZone, Parent: "3702"},
 		{Line: 5, Code: "370211001", Name: "薛家岛街道", Kind: domain.KindTownship, Parent: "370211"},
 		{Line: 6, Code: "370211002", Name: "辛安街道", Kind: domain.KindTownship, Parent: "370211"},
-	}
-	_, err := importer.Bodies(ctx, l, bodies, o, nil)
-	require.NoError(t, err)
-	items := []itemsheet.Item{
+	}, []itemsheet.Item{
 		{Line: 2, Code: "XK01", Name: "甲许可", Authority: "市行政审批局", Level: "市级"},
 		{Line: 3, Code: "XK02", Name: "乙许可", Authority: "市行政审批局", Level: "市级"},
-	}
-	o.DefaultLevel = domain.LevelMunicipal
+	})
+	return l, cat, log
+}
+
+// catalogueIn registers a province, its city 3702 (the jurisdiction) and
+// the bodies under it, lists the items, and returns the ledger and what a
+// document is resolved against.
+func catalogueIn(tb testing.TB, log eventstore.Store, under []importer.Body, items []itemsheet.Item) (*ledger.Ledger, importer.Catalogue) {
+	tb.Helper()
+	ctx := context.Background()
+	l := ledger.New(log, ledger.WithJurisdiction("3702"))
+	o := importer.Options{Basis: "青政发〔2012〕1号", Effective: domain.MustDate("2012-01-01"), Actor: "cli:test", DefaultLevel: domain.LevelMunicipal}
+	bodies := append([]importer.Body{
+		{Line: 1, Code: "37", Name: "山东省", Kind: domain.KindProvince},
+		{Line: 1, Code: "3702", Name: "青岛市", Kind: domain.KindCity, Parent: "37"},
+	}, under...)
+	_, err := importer.Bodies(ctx, l, bodies, o, nil)
+	require.NoError(tb, err)
 	_, err = importer.Items(ctx, l, items, o, nil)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	cat := importer.Catalogue{Jurisdiction: "3702"}
 	for _, b := range bodies {
 		cat.Bodies = append(cat.Bodies, importer.BodyRef{Code: b.Code, Name: b.Name, Kind: b.Kind, Parent: b.Parent})
 	}
+	ids := itemIDs(tb, log)
 	for _, it := range items {
-		cat.Items = append(cat.Items, importer.ItemRef{ID: itemID(t, log, it.Code), Code: it.Code, Name: it.Name})
+		cat.Items = append(cat.Items, importer.ItemRef{ID: ids[it.Code], Code: it.Code, Name: it.Name})
 	}
-	return l, cat, log
+	return l, cat
 }
 
-// itemID finds the id the ledger gave the item listed under code.
-func itemID(t *testing.T, log *memory.Store, code string) string {
-	t.Helper()
-	evs, err := log.ReadAll(context.Background(), 0, 10000)
-	require.NoError(t, err)
+// itemIDs finds the ids the ledger gave the items listed, by code.
+func itemIDs(tb testing.TB, log eventstore.Store) map[string]string {
+	tb.Helper()
+	evs, err := log.ReadAll(context.Background(), 0, 100000)
+	require.NoError(tb, err)
+	ids := map[string]string{}
 	for _, e := range evs {
-		if e.Type == domain.TypeItemListed && strings.Contains(string(e.Data), `"`+code+`"`) {
-			return strings.TrimPrefix(e.Stream, domain.ItemStreams.Prefix)
+		if e.Type == domain.TypeItemListed {
+			var listed struct{ Code string }
+			require.NoError(tb, json.Unmarshal(e.Data, &listed))
+			ids[listed.Code] = strings.TrimPrefix(e.Stream, domain.ItemStreams.Prefix)
 		}
 	}
-	t.Fatalf("item %s not listed", code)
-	return ""
+	return ids
 }
 
-func rows(t *testing.T, csv string) []delegationsheet.Row {
+func rows(t testing.TB, csv string) []delegationsheet.Row {
 	t.Helper()
 	rs, err := delegationsheet.Read(strings.NewReader(csv))
 	require.NoError(t, err)
