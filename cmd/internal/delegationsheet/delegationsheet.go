@@ -39,7 +39,7 @@ type Row struct {
 	Line     int
 	ItemCode string // 事项编码, or ""
 	ItemName string // 事项名称, or ""
-	Body     string // a body's code or name, or a group (各区市, 各功能区, <区>所辖镇街)
+	Body     string // bodies' codes or names, or groups (各区市, 各功能区, <区>所辖镇街), separated as SplitList splits
 	Mode     domain.Mode
 	Scope    []string // sub-item codes; none = the whole item
 	Until    domain.Date
@@ -141,7 +141,7 @@ func parseRow(rec itemsheet.Row, cols map[string]int, ps *sheet.Problems) (Row, 
 		ps.AddIn(rec.Sheet, rec.Line, ColMode, "%s %q is not a mode: 下放 (DEVOLVE), 委托 (ENTRUST) or 赋权 (EMPOWER)", ColMode, cell(rec, cols, ColMode))
 	}
 	row.Mode = mode
-	row.Scope = splitList(cell(rec, cols, ColScope))
+	row.Scope = SplitList(cell(rec, cols, ColScope))
 	if u := cell(rec, cols, ColUntil); u != "" {
 		d, err := domain.ParseDate(u)
 		if err != nil {
@@ -165,10 +165,11 @@ func ParseMode(s string) (domain.Mode, bool) {
 	return "", false
 }
 
-// splitList splits a cell listing sub-item codes by the separators
-// officers type (、，,；; and white space); an empty cell is no scope (nil,
-// the whole item), as the API's delegation without a scope is.
-func splitList(s string) []string {
+// SplitList splits a cell listing several values (sub-item codes, bodies)
+// by the separators officers type (、，,；; and white space); an empty cell
+// gives nil, which as a scope is the whole item, as the API's delegation
+// without a scope is.
+func SplitList(s string) []string {
 	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("、，,；; \t\n", r) })
 	if len(parts) == 0 {
 		return nil

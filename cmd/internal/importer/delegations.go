@@ -44,8 +44,8 @@ type PlanLine struct {
 }
 
 // Delegations imports a delegation document: every row is resolved (item
-// by code, else by a name only one item has; body by code or name, or a
-// group expanded to its bodies) and every resulting delegation checked as
+// by code, else by a name only one item has; each body by code or name, or
+// a group expanded to its bodies) and every resulting delegation checked as
 // if the earlier ones were recorded, before anything is recorded; then they
 // are recorded in file order. It also returns the plan, by body.
 func Delegations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.Row, cat Catalogue, o Options, progress Progress) (Report, []PlanLine, error) {
@@ -126,8 +126,23 @@ func (x *index) resolve(r delegationsheet.Row) (ItemRef, []BodyRef, error) {
 	if err != nil {
 		return ItemRef{}, nil, err
 	}
-	bodies, err := x.bodies(r.Body)
-	return it, bodies, err
+	// A cell may name several bodies and groups (黄岛区、胶州市); a body
+	// named twice (各区市、黄岛区) receives once.
+	var out []BodyRef
+	seen := map[string]bool{}
+	for _, name := range delegationsheet.SplitList(r.Body) {
+		bodies, err := x.bodies(name)
+		if err != nil {
+			return ItemRef{}, nil, err
+		}
+		for _, b := range bodies {
+			if !seen[b.Code] {
+				seen[b.Code] = true
+				out = append(out, b)
+			}
+		}
+	}
+	return it, out, nil
 }
 
 func (x *index) item(r delegationsheet.Row) (ItemRef, error) {

@@ -90,12 +90,13 @@ func docOptions() importer.Options {
 	return importer.Options{Basis: "青政发〔2012〕9号", Effective: domain.MustDate("2012-06-01"), Actor: "cli:test"}
 }
 
-// Groups resolve to the registered bodies; the plan counts them by body;
+// Groups resolve to the registered bodies (a body a cell names twice
+// receives once); the plan counts them by body;
 // importing the same document again records nothing.
 func TestDelegationGroupsResolveAndReimportRecordsNothing(t *testing.T) {
 	ctx := context.Background()
 	l, cat, log := city(t)
-	doc := rows(t, "青岛市下放事项目录\n事项编码,事项名称,承接主体,方式\nXK01,,各区市,下放\n,乙许可,各功能区,赋权\nXK02,,黄岛区所辖镇街,委托\n")
+	doc := rows(t, "青岛市下放事项目录\n事项编码,事项名称,承接主体,方式\nXK01,,\"各区市、黄岛区\",下放\n,乙许可,各功能区,赋权\nXK02,,黄岛区所辖镇街,委托\n")
 	before := len(events(t, log))
 
 	rep, plan, err := importer.Delegations(ctx, l, doc, cat, withDry(docOptions()), nil)
