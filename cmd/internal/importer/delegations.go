@@ -69,7 +69,7 @@ func Delegations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.R
 		for _, b := range bodies {
 			parts := append([]string{o.Basis, o.Effective.String(), item.ID, b.Code, string(r.Mode), r.Until.String()}, r.Scope...)
 			req := ledger.Request{CommandID: commandID("import-delegation", parts...), By: domain.Actor{Name: o.Actor, Role: domain.RoleLegalOfficer}}
-			c := domain.DelegateItem{To: domain.BodyRef{Code: b.Code}, Mode: r.Mode, Scope: r.Scope, EffectiveUntil: r.Until, Change: o.change("按下放文件下放事项")}
+			c := domain.DelegateItem{To: domain.BodyRef{Code: b.Code}, Mode: r.Mode, Scope: r.Scope, EffectiveUntil: r.Until, Change: o.change("按文件批量下放、委托或赋权事项")}
 			at = append(at, len(entries))
 			batch = append(batch, ledger.PlannedDelegation{Req: req, ItemID: item.ID, Command: c})
 			itemID := item.ID
