@@ -25,16 +25,27 @@ func (l *Ledger) RevokeItem(ctx context.Context, req Request, itemID string, c d
 // ledger looks the body and its ancestors up. The delegation id derives from
 // the command id and is returned as Result.ID.
 func (l *Ledger) DelegateItem(ctx context.Context, req Request, itemID string, c domain.DelegateItem) (Result, error) {
-	asked := c // what the caller asked, before the ledger fills in
-	asked.To, asked.DelegationID, asked.Jurisdiction = domain.BodyRef{Code: c.To.Code}, "", ""
-	ref, err := l.BodyRef(ctx, c.To.Code)
+	asked, c, err := l.delegation(ctx, req, c)
 	if err != nil {
 		return Result{}, err
 	}
-	c.By, c.To, c.DelegationID, c.Jurisdiction = req.By, ref, DerivedID(req.CommandID, "delegation"), l.jurisdiction
 	res, err := l.onItem(ctx, req, "DelegateItem", itemID, asked, func(it domain.Item) ([]domain.Event, error) { return domain.DecideDelegateItem(it, c) })
 	res.ID = c.DelegationID
 	return res, err
+}
+
+// delegation returns what the caller asked (the fingerprinted payload) and
+// the command as the ledger fills it in: the receiving body looked up, the
+// delegation id derived from the command id, the actor and jurisdiction.
+func (l *Ledger) delegation(ctx context.Context, req Request, c domain.DelegateItem) (asked, filled domain.DelegateItem, err error) {
+	asked = c
+	asked.To, asked.DelegationID, asked.Jurisdiction = domain.BodyRef{Code: c.To.Code}, "", ""
+	ref, err := l.BodyRef(ctx, c.To.Code)
+	if err != nil {
+		return asked, c, err
+	}
+	c.By, c.To, c.DelegationID, c.Jurisdiction = req.By, ref, DerivedID(req.CommandID, "delegation"), l.jurisdiction
+	return asked, c, nil
 }
 
 // AcceptDelegation (承接) records that the receiving body took a power over.
@@ -56,10 +67,16 @@ func (l *Ledger) onItem(ctx context.Context, req Request, kind, itemID string, p
 	if itemID == "" {
 		return Result{}, domain.Errorf(domain.CodeInvalid, "itemId", "an item id is required")
 	}
-	return Execute(ctx, l, req, kind, struct {
+	return Execute(ctx, l, req, kind, itemPayload(itemID, payload), itemAggregate(itemID), decide)
+}
+
+// itemPayload is what a command on an item fingerprints: the item's id and
+// the command as the caller gave it.
+func itemPayload(itemID string, payload any) any {
+	return struct {
 		ItemID  string `json:"itemId"`
 		Command any    `json:"command"`
-	}{itemID, payload}, itemAggregate(itemID), decide)
+	}{itemID, payload}
 }
 
 // RegisterBody registers a body under its (registered) parent, which the

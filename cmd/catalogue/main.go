@@ -35,6 +35,8 @@ Usage:
   catalogue import  FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--level LEVEL] [--code-prefix P] [--dry-run] [--data DIR]
                     (FILE: XLSX or CSV in UTF-8 or GB18030)
   catalogue export  --out FILE [--format xlsx|csv] (--edition NAME | [--in-force-on YYYY-MM-DD] [--as-of P] [--body CODE]) [--data DIR]
+  catalogue delegations import FILE --basis 文号 --effective YYYY-MM-DD [--jurisdiction CODE] [--reason TEXT] [--dry-run] [--data DIR]
+                    (FILE: XLSX or CSV; columns 事项编码|事项名称, 承接主体 (code, name, 各区市, 各功能区, <区>所辖镇街), 方式, [子项], [截止日期])
   catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
   catalogue demo    [--data DIR]
   catalogue gen     --data DIR [--events N] [--items N] [--bodies N]   (a large log for benchmarks)
@@ -82,6 +84,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return importCmd(ctx, args[1:], stdout, stderr)
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
+	case "delegations":
+		if len(args) < 2 || args[1] != "import" {
+			fmt.Fprint(stderr, usage)
+			return errUsage
+		}
+		return delegationsCmd(ctx, args[2:], stdout, stderr)
 	case "bodies":
 		if len(args) < 2 || args[1] != "import" {
 			fmt.Fprint(stderr, usage)

@@ -18,6 +18,7 @@ import (
 	"github.com/catalogue/catalogue/cmd/internal/itemsheet"
 	"github.com/catalogue/catalogue/cmd/internal/sheet"
 	"github.com/catalogue/catalogue/domain"
+	"github.com/catalogue/catalogue/eventstore"
 	"github.com/catalogue/catalogue/ledger"
 )
 
@@ -97,6 +98,12 @@ func stepPrinter(w io.Writer) func(step string, done, total int) {
 // withLedger opens the data directory, runs f with a ledger on it and closes
 // it, keeping every acknowledged event.
 func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.Option) error {
+	return withData(dataDir, func(_ eventstore.Store, l *ledger.Ledger) error { return f(l) }, opts...)
+}
+
+// withData is withLedger for commands that also read the log itself (to
+// build a read model of what they resolve names against).
+func withData(dataDir string, f func(events eventstore.Store, l *ledger.Ledger) error, opts ...ledger.Option) error {
 	dd, err := app.OpenDataDir(dataDir)
 	if err != nil {
 		return err
@@ -105,7 +112,7 @@ func withLedger(dataDir string, f func(l *ledger.Ledger) error, opts ...ledger.O
 		dd.Close()
 		return err
 	}
-	ferr := f(ledger.New(dd.Events, opts...))
+	ferr := f(dd.Events, ledger.New(dd.Events, opts...))
 	return errors.Join(ferr, dd.Close())
 }
 
