@@ -155,3 +155,10 @@ func WriteHTTPError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeErrorJSON(w, r, status, shorten(msg), ext)
 }
+
+// MethodNotAllowed refuses a method a plain HTTP endpoint does not answer
+// (405), naming those it does in Allow.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	writeErrorJSON(w, r, http.StatusMethodNotAllowed, "use "+allow, map[string]any{"code": CodeBadUserInput})
+}

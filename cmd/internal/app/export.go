@@ -33,8 +33,7 @@ var contentTypes = map[export.Format]string{
 
 func (h exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		graph.WriteHTTPError(w, r, domain.Errorf(domain.CodeInvalid, "", "use GET to download"))
+		graph.MethodNotAllowed(w, r, "GET, HEAD")
 		return
 	}
 	q, err := graph.ParseExportQuery(r.URL.Query())
