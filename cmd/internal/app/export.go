@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"mime"
@@ -24,6 +25,10 @@ type exportHandler struct {
 	log  *slog.Logger
 	now  func() time.Time
 }
+
+// exportTimeout bounds one download, reading and writing: a 5,000-item
+// list takes seconds, so this is only a guard against a stalled client.
+const exportTimeout = 5 * time.Minute
 
 // contentTypes are the media types of the formats.
 var contentTypes = map[export.Format]string{
@@ -50,7 +55,13 @@ func (h exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if req.Edition == "" && req.InForceOn.IsZero() { // a body's powers today
 		req.InForceOn = domain.DateOf(h.now().In(graph.Zone))
 	}
-	list, err := export.Read(r.Context(), h.read.Views(), req, nil)
+	// A slow or stalled client must not hold the server (which sets no
+	// write timeout of its own: /query bounds each request itself).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportTimeout))
+	ctx, cancel := context.WithTimeout(r.Context(), exportTimeout)
+	defer cancel()
+	r = r.WithContext(ctx)
+	list, err := export.Read(ctx, h.read.Views(), req, nil)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -58,7 +69,7 @@ func (h exportHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentTypes[f])
 	w.Header().Set("Content-Disposition", attachment(list.Title(), f))
 	w.Header().Set("Cache-Control", "no-store") // a date's list changes as the log grows
-	if _, err := list.Write(r.Context(), f, w, nil); err != nil {
+	if _, err := list.Write(ctx, f, w, nil); err != nil {
 		h.log.WarnContext(r.Context(), "export: download cut short", "url", r.URL.String(), "err", err)
 	}
 }
