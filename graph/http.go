@@ -89,20 +89,9 @@ type httpHandler struct {
 }
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Authorization") != "" {
-		p, err := h.signIn(r.Header.Get("Authorization"))
-		if err != nil {
-			status := http.StatusUnauthorized
-			if ae, ok := err.(*auth.Error); ok && ae.Code == auth.CodeUnavailable {
-				status = http.StatusServiceUnavailable
-				w.Header().Set("Retry-After", "30")
-			} else {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="catalogue"`)
-			}
-			h.fail(w, r, status, err)
-			return
-		}
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+	r, ok := h.authenticate(w, r)
+	if !ok {
+		return
 	}
 	if r.Header.Get("Upgrade") != "" {
 		h.gql.ServeHTTP(w, withWSEnd(r)) // a WebSocket: long-lived, bounded by its own pings and read limit
@@ -178,6 +167,29 @@ func (h *httpHandler) execute(w http.ResponseWriter, r *http.Request) {
 	rw.finish()
 }
 
+// authenticate signs r in with its Authorization header, if it has one,
+// and returns it with the principal in its context; a header that signs no
+// one in is answered 401 (503 when the server cannot read its tokens) and
+// ok is false.
+func (h *httpHandler) authenticate(w http.ResponseWriter, r *http.Request) (_ *http.Request, ok bool) {
+	if r.Header.Get("Authorization") == "" {
+		return r, true
+	}
+	p, err := h.signIn(r.Header.Get("Authorization"))
+	if err != nil {
+		status := http.StatusUnauthorized
+		if ae, ok := err.(*auth.Error); ok && ae.Code == auth.CodeUnavailable {
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "30")
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="catalogue"`)
+		}
+		h.fail(w, r, status, err)
+		return r, false
+	}
+	return r.WithContext(auth.WithPrincipal(r.Context(), p)), true
+}
+
 // signIn returns the principal of an Authorization header.
 func (h *httpHandler) signIn(header string) (*auth.Principal, error) {
 	token, ok := auth.BearerToken(header)
@@ -224,13 +236,19 @@ func (h *httpHandler) fail(w http.ResponseWriter, r *http.Request, status int, e
 	} else if status >= 500 {
 		code = "INTERNAL"
 	}
+	writeErrorJSON(w, r, status, err.Error(), map[string]any{"code": code})
+}
+
+// writeErrorJSON writes one error in the shape of a GraphQL response, as
+// application/graphql-response+json when the client accepts it.
+func writeErrorJSON(w http.ResponseWriter, r *http.Request, status int, message string, extensions map[string]any) {
 	ct := "application/json"
 	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
 		ct = "application/graphql-response+json"
 	}
 	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": err.Error(), "extensions": map[string]any{"code": code}}}})
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": message, "extensions": extensions}}})
 }
 
 // requestErrors brings gqlgen's answers to requests refused before

@@ -280,6 +280,7 @@ type ComplexityRoot struct {
 		EditionDiff   func(childComplexity int, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Editions      func(childComplexity int, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Events        func(childComplexity int, filter *model.EventFilter, after *string, first *int, asOf *eventstore.Position, waitFor *eventstore.Position) int
+		ExportURL     func(childComplexity int, format model.ExportFormat, edition *string, inForceOn *domain.Date, asOf *eventstore.Position, body *string) int
 		Item          func(childComplexity int, id *string, code *string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) int
 		Me            func(childComplexity int) int
 		PositionAt    func(childComplexity int, time time.Time, waitFor *eventstore.Position) int
@@ -371,6 +372,7 @@ type QueryResolver interface {
 	EditionDiff(ctx context.Context, from string, to string, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.EditionDiff, error)
 	CatalogueDiff(ctx context.Context, from model.CataloguePoint, to model.CataloguePoint, waitFor *eventstore.Position) (*model.CatalogueDiff, error)
 	Events(ctx context.Context, filter *model.EventFilter, after *string, first *int, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.EventConnection, error)
+	ExportURL(ctx context.Context, format model.ExportFormat, edition *string, inForceOn *domain.Date, asOf *eventstore.Position, body *string) (string, error)
 	Catalogue(ctx context.Context, filter *model.CatalogueFilter, inForceOn *domain.Date, asOf *eventstore.Position, first *int, after *string, waitFor *eventstore.Position) (*model.ItemConnection, error)
 	Item(ctx context.Context, id *string, code *string, inForceOn *domain.Date, asOf *eventstore.Position, waitFor *eventstore.Position) (*model.Item, error)
 }
@@ -1492,6 +1494,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Events(childComplexity, args["filter"].(*model.EventFilter), args["after"].(*string), args["first"].(*int), args["asOf"].(*eventstore.Position), args["waitFor"].(*eventstore.Position)), true
+	case "Query.exportUrl":
+		if e.ComplexityRoot.Query.ExportURL == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportURL(childComplexity, args["format"].(model.ExportFormat), args["edition"].(*string), args["inForceOn"].(*domain.Date), args["asOf"].(*eventstore.Position), args["body"].(*string)), true
 
 	case "Query.item":
 		if e.ComplexityRoot.Query.Item == nil {
@@ -2123,6 +2136,27 @@ type Subscription {
     after: Position
     filter: EventFilter
   ): Event! @allow(roles: [LEGAL_OFFICER, AUDITOR, BODY_OFFICER])
+}
+`, BuiltIn: false},
+	{Name: "../export.graphqls", Input: `"The kind of spreadsheet a download is."
+enum ExportFormat {
+  "The published layout: title row, official column order, frozen header."
+  XLSX
+  "UTF-8 with a byte-order mark, which spreadsheet programs need to read it as UTF-8."
+  CSV
+}
+
+extend type Query {
+  """
+  The relative URL (GET, same token as this request) that downloads a list as
+  a spreadsheet: a published ` + "`" + `edition` + "`" + `; or the catalogue in force on
+  ` + "`" + `inForceOn` + "`" + ` as known at ` + "`" + `asOf` + "`" + `; or with ` + "`" + `body` + "`" + ` the powers that body holds
+  on ` + "`" + `inForceOn` + "`" + ` (default today). ` + "`" + `BAD_USER_INPUT` + "`" + ` (with the field) for an
+  edition given with a date, position or body, or for no list at all. The
+  URL is checked as the endpoint checks it; whether the edition exists is
+  told by the download (` + "`" + `NOT_FOUND` + "`" + `).
+  """
+  exportUrl(format: ExportFormat!, edition: String, inForceOn: Date, asOf: Position, body: String): String!
 }
 `, BuiltIn: false},
 	{Name: "../items.graphqls", Input: `# Licensing items (行政许可事项): the catalogue, one item with its history,
@@ -3631,6 +3665,52 @@ func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["waitFor"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_exportUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "format",
+		func(ctx context.Context, v any) (model.ExportFormat, error) {
+			return ec.unmarshalNExportFormat2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐExportFormat(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["format"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "edition",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["edition"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "inForceOn",
+		func(ctx context.Context, v any) (*domain.Date, error) {
+			return ec.unmarshalODate2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋdomainᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["inForceOn"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*eventstore.Position, error) {
+			return ec.unmarshalOPosition2ᚖgithubᚗcomᚋcatalogueᚋcatalogueᚋeventstoreᚐPosition(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "body",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["body"] = arg4
 	return args, nil
 }
 
@@ -8517,6 +8597,50 @@ func (ec *executionContext) fieldContext_Query_events(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exportUrl(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportURL(ctx, fc.Args["format"].(model.ExportFormat), fc.Args["edition"].(*string), fc.Args["inForceOn"].(*domain.Date), fc.Args["asOf"].(*eventstore.Position), fc.Args["body"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_catalogue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13278,6 +13402,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "exportUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_exportUrl(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "catalogue":
 			field := field
 
@@ -14215,6 +14361,16 @@ func (ec *executionContext) marshalNEventConnection2ᚖgithubᚗcomᚋcatalogue�
 		return graphql.Null
 	}
 	return ec._EventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExportFormat2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐExportFormat(ctx context.Context, v any) (model.ExportFormat, error) {
+	var res model.ExportFormat
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExportFormat2githubᚗcomᚋcatalogueᚋcatalogueᚋgraphᚋmodelᚐExportFormat(ctx context.Context, sel ast.SelectionSet, v model.ExportFormat) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/catalogue/catalogue/domain"
@@ -305,4 +309,62 @@ type WithdrawDelegationInput struct {
 	Basis            string      `json:"basis"`
 	Reason           *string     `json:"reason,omitempty"`
 	EffectiveFrom    domain.Date `json:"effectiveFrom"`
+}
+
+// The kind of spreadsheet a download is.
+type ExportFormat string
+
+const (
+	// The published layout: title row, official column order, frozen header.
+	ExportFormatXlsx ExportFormat = "XLSX"
+	// UTF-8 with a byte-order mark, which spreadsheet programs need to read it as UTF-8.
+	ExportFormatCSV ExportFormat = "CSV"
+)
+
+var AllExportFormat = []ExportFormat{
+	ExportFormatXlsx,
+	ExportFormatCSV,
+}
+
+func (e ExportFormat) IsValid() bool {
+	switch e {
+	case ExportFormatXlsx, ExportFormatCSV:
+		return true
+	}
+	return false
+}
+
+func (e ExportFormat) String() string {
+	return string(e)
+}
+
+func (e *ExportFormat) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExportFormat(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExportFormat", str)
+	}
+	return nil
+}
+
+func (e ExportFormat) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExportFormat) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExportFormat) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -211,8 +211,10 @@ func (s *Service) openTokens(ctx context.Context) error {
 	return s.Tokens.Secure()
 }
 
-// routes mounts the GraphQL endpoint at /query and GraphiQL, served from
-// the binary itself, at / and /graphiql/; a projector serves /healthz only.
+// routes mounts the GraphQL endpoint at /query, downloads of the catalogue
+// as a spreadsheet at /export (signed in as /query is), and GraphiQL,
+// served from the binary itself, at / and /graphiql/; a projector serves
+// /healthz only.
 func (s *Service) routes(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.health)
@@ -223,6 +225,7 @@ func (s *Service) routes(cfg Config) http.Handler {
 		Ledger: s.Ledger, Read: s.Read, Feed: s.readModel.Feed, Log: s.Data.Events, Tokens: s.Tokens,
 		Logger: s.log, AnonymousRead: !cfg.NoAnonymousRead, Limits: cfg.Limits,
 	}))
+	mux.Handle(graph.ExportPath, graph.SignIn(s.Tokens, !cfg.NoAnonymousRead, exportHandler{read: s.Read, log: s.log, now: time.Now}))
 	ide := graphiql.Handler()
 	mux.Handle("/graphiql", http.StripPrefix("/graphiql", ide))
 	mux.Handle("/graphiql/", http.StripPrefix("/graphiql", ide))

@@ -90,14 +90,29 @@ type Summary struct {
 // On error (ctx cancelled included) w holds part of a file: the caller
 // writes to a temporary file and renames it only on success.
 func Write(ctx context.Context, r Reader, req Request, f Format, w io.Writer, progress Progress) (Summary, error) {
-	if progress == nil {
-		progress = func(string, int, int) {}
-	}
 	if _, err := ParseFormat(string(f)); err != nil {
 		return Summary{}, err
 	}
-	if err := req.validate(); err != nil {
+	l, err := Read(ctx, r, req, progress)
+	if err != nil {
 		return Summary{}, err
+	}
+	return l.Write(ctx, f, w, progress)
+}
+
+// List is what an export read, ready to be written. Reading and writing
+// are apart so that a server can refuse a request (an unknown edition)
+// before it answers with a file, and name the file by the list's title.
+type List struct{ t *table }
+
+// Read reads what req asks for through r: everything a file needs, before
+// a byte of it is written.
+func Read(ctx context.Context, r Reader, req Request, progress Progress) (*List, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	if err := req.validate(); err != nil {
+		return nil, err
 	}
 	var t *table
 	var err error
@@ -107,9 +122,26 @@ func Write(ctx context.Context, r Reader, req Request, f Format, w io.Writer, pr
 		t, err = catalogueTable(ctx, r, req, progress)
 	}
 	if err != nil {
+		return nil, err
+	}
+	return &List{t: t}, nil
+}
+
+// Title is the list's title row, e.g. 行政许可事项清单（2023年版）: also the
+// name a downloaded file is given.
+func (l *List) Title() string { return l.t.title }
+
+// Write writes the list to w in format f.
+func (l *List) Write(ctx context.Context, f Format, w io.Writer, progress Progress) (Summary, error) {
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
+	if _, err := ParseFormat(string(f)); err != nil {
 		return Summary{}, err
 	}
+	t := l.t
 	sum := Summary{Title: t.title, Records: len(t.groups), Rows: t.rows(), AsOf: t.asOf}
+	var err error
 	if f == CSV {
 		err = writeCSV(ctx, t, w, progress)
 	} else {
