@@ -1,7 +1,8 @@
-// Package delegationsheet reads a delegation document's list (下放/委托/赋权
-// 事项目录) as CSV or XLSX: one row per item handed to a body or a group of
-// bodies. It checks only what the file itself says (columns, modes, dates);
-// whether the items and bodies exist is the importer's question.
+// Package delegationsheet reads the lists documents carry as CSV or XLSX: a
+// delegation list (下放/委托/赋权事项目录), one row per item handed to a body
+// or a group of bodies, and a revocation list (取消事项目录), one row per
+// item revoked. It checks only what the file itself says (columns, modes,
+// dates); whether the items and bodies exist is the importer's question.
 package delegationsheet
 
 import (
@@ -49,12 +50,37 @@ type Row struct {
 // no header, a missing column, an empty cell, a mode or date it cannot
 // read — is reported at once, by row and column, in a *sheet.Error.
 func Read(r io.Reader) ([]Row, error) {
-	raw, err := itemsheet.ReadRows(r, "delegations")
+	return read(r, layout[Row]{
+		source: "delegations", what: "delegation", aliases: aliases, known: known(),
+		header: func(cols map[string]int) bool { _, ok := cols[ColBody]; return ok }, headerNames: ColBody,
+		missing: missing, parse: parseRow,
+	})
+}
+
+// layout is what one kind of document (a delegation list, a revocation
+// list) adds to the reading every such document shares.
+type layout[R any] struct {
+	source, what string
+	aliases      map[string]string // header → column
+	known        string            // the columns known, for the message of a file without a header
+	// header tells whether a row's recognised columns make it the header;
+	// headerNames says in the message what a header must name.
+	header      func(cols map[string]int) bool
+	headerNames string
+	missing     func(cols map[string]int, rec itemsheet.Row, ps *sheet.Problems) // reports the header's missing columns; nil = none required beyond header
+
+	parse func(rec itemsheet.Row, cols map[string]int, ps *sheet.Problems) (R, bool)
+}
+
+// read reads a document's rows: each worksheet's title rows are skipped
+// up to its header, and every problem is reported at once.
+func read[R any](r io.Reader, lay layout[R]) ([]R, error) {
+	raw, err := itemsheet.ReadRows(r, lay.source)
 	if err != nil {
 		return nil, err
 	}
-	ps := sheet.Problems{Source: "delegations"}
-	var out []Row
+	ps := sheet.Problems{Source: lay.source}
+	var out []R
 	var cols map[string]int // the current sheet's header, once found
 	sheetName, titles, headless := "", 0, false
 	for _, rec := range raw {
@@ -65,20 +91,22 @@ func Read(r io.Reader) ([]Row, error) {
 			continue
 		}
 		if cols == nil {
-			if cols = header(rec.Cells); cols != nil {
-				missing(cols, rec, &ps)
+			if cols = header(rec.Cells, lay.aliases, lay.header); cols != nil {
+				if lay.missing != nil {
+					lay.missing(cols, rec, &ps)
+				}
 			} else if titles++; titles > maxTitleRows {
-				ps.AddIn(rec.Sheet, 0, "", "no header row: none of the first %d rows names %s; the columns known are %s", maxTitleRows+1, ColBody, known())
+				ps.AddIn(rec.Sheet, 0, "", "no header row: none of the first %d rows names %s; the columns known are %s", maxTitleRows+1, lay.headerNames, lay.known)
 				headless = true // the rest of the sheet is not read as rows
 			}
 			continue
 		}
-		if row, ok := parseRow(rec, cols, &ps); ok {
+		if row, ok := lay.parse(rec, cols, &ps); ok {
 			out = append(out, row)
 		}
 	}
 	if len(out) == 0 && ps.Len() == 0 {
-		ps.Add(0, "", "the file holds no delegation rows")
+		ps.Add(0, "", "the file holds no %s rows", lay.what)
 	}
 	if err := ps.Err(); err != nil {
 		return nil, err
@@ -87,8 +115,8 @@ func Read(r io.Reader) ([]Row, error) {
 }
 
 // header maps a row's known columns to their places, or returns nil when
-// the row is not the header (does not name 承接主体).
-func header(cells []string) map[string]int {
+// the row is not the header (isHeader says).
+func header(cells []string, aliases map[string]string, isHeader func(map[string]int) bool) map[string]int {
 	cols := map[string]int{}
 	for i, c := range cells {
 		if col, ok := aliases[strings.TrimSpace(c)]; ok {
@@ -97,7 +125,7 @@ func header(cells []string) map[string]int {
 			}
 		}
 	}
-	if _, ok := cols[ColBody]; !ok {
+	if !isHeader(cols) {
 		return nil
 	}
 	return cols
