@@ -57,13 +57,9 @@ func Delegations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.R
 	planAt := map[string]int{}
 	for _, r := range rows {
 		item, bodies, err := idx.resolve(r)
-		label := r.ItemCode
-		if label == "" {
-			label = r.ItemName
-		}
+		label := itemLabel(r.ItemCode, r.ItemName)
 		if err != nil {
-			entries = append(entries, entry{sheet: r.Sheet, line: r.Line, code: label,
-				check: func(context.Context) (bool, error) { return false, err }})
+			entries = append(entries, refusedEntry(r.Sheet, r.Line, label, err))
 			continue
 		}
 		for _, b := range bodies {
@@ -88,15 +84,36 @@ func Delegations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.R
 		return Report{}, nil, err
 	}
 	for i, c := range checks {
-		entries[at[i]].check = func(context.Context) (bool, error) {
-			if c.Already {
-				return true, nil
-			}
-			return alreadyImported(c.Err)
-		}
+		entries[at[i]].check = verdict(c)
 	}
 	rep, err := run(ctx, entries, o.DryRun, progress)
 	return rep, plan, err
+}
+
+// verdict is an entry's check as a batch check decided it: already there
+// when the same command is recorded, or recorded by another run of the
+// same import (alreadyImported), else its refusal or nil.
+func verdict(c ledger.Check) func(context.Context) (bool, error) {
+	return func(context.Context) (bool, error) {
+		if c.Already {
+			return true, nil
+		}
+		return alreadyImported(c.Err)
+	}
+}
+
+// refusedEntry is an entry refused before the batch check, for the error err.
+func refusedEntry(sheet string, line int, label string, err error) entry {
+	return entry{sheet: sheet, line: line, code: label, check: func(context.Context) (bool, error) { return false, err }}
+}
+
+// itemLabel is how a report names the item a row gives: its code, else
+// its name.
+func itemLabel(code, name string) string {
+	if code != "" {
+		return code
+	}
+	return name
 }
 
 // index finds items and bodies by what a document calls them.
@@ -122,7 +139,7 @@ func newIndex(cat Catalogue) *index {
 }
 
 func (x *index) resolve(r delegationsheet.Row) (ItemRef, []BodyRef, error) {
-	it, err := x.item(r)
+	it, err := x.item(r.ItemCode, r.ItemName)
 	if err != nil {
 		return ItemRef{}, nil, err
 	}
@@ -145,17 +162,19 @@ func (x *index) resolve(r delegationsheet.Row) (ItemRef, []BodyRef, error) {
 	return it, out, nil
 }
 
-func (x *index) item(r delegationsheet.Row) (ItemRef, error) {
-	if r.ItemCode != "" {
-		it, ok := x.itemCode[r.ItemCode]
+// item finds the item a row names: by its code, else by a name only one
+// item in force has.
+func (x *index) item(code, name string) (ItemRef, error) {
+	if code != "" {
+		it, ok := x.itemCode[code]
 		if !ok {
-			return ItemRef{}, domain.Errorf(domain.CodeItemNotFound, delegationsheet.ColCode, "no item %s is in force on the document's date", r.ItemCode)
+			return ItemRef{}, domain.Errorf(domain.CodeItemNotFound, delegationsheet.ColCode, "no item %s is in force on the document's date", code)
 		}
 		return it, nil
 	}
-	switch its := x.itemName[r.ItemName]; len(its) {
+	switch its := x.itemName[name]; len(its) {
 	case 0:
-		return ItemRef{}, domain.Errorf(domain.CodeItemNotFound, delegationsheet.ColName, "no item named %s is in force on the document's date", r.ItemName)
+		return ItemRef{}, domain.Errorf(domain.CodeItemNotFound, delegationsheet.ColName, "no item named %s is in force on the document's date", name)
 	case 1:
 		return its[0], nil
 	default:
@@ -163,7 +182,7 @@ func (x *index) item(r delegationsheet.Row) (ItemRef, error) {
 		for i, it := range its {
 			codes[i] = it.Code
 		}
-		return ItemRef{}, domain.Errorf(domain.CodeInvalid, delegationsheet.ColName, "%d items are named %s (%s); give the %s", len(its), r.ItemName, strings.Join(codes, ", "), delegationsheet.ColCode)
+		return ItemRef{}, domain.Errorf(domain.CodeInvalid, delegationsheet.ColName, "%d items are named %s (%s); give the %s", len(its), name, strings.Join(codes, ", "), delegationsheet.ColCode)
 	}
 }
 
