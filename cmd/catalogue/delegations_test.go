@@ -20,31 +20,10 @@ func TestDelegationsImportBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "catalogue")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	dir, files := t.TempDir(), t.TempDir()
-	write := func(name, text string) string {
-		p := filepath.Join(files, name)
-		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
-		return p
-	}
-	_, errOut, err := cli(t, "bodies", "import", "../internal/demo/data/divisions.csv", "--data", dir, "--effective", "2012-01-01")
-	require.NoError(t, err, errOut)
-	items := write("items.csv", "事项编码,事项名称,实施机关,审批层级\nQD01,建设工程消防验收,市住房城乡建设局,市级\nQD02,食品经营许可,市市场监管局,市级\n")
-	_, errOut, err = cli(t, "import", items, "--data", dir, "--basis", "青政发〔2012〕1号", "--effective", "2012-01-01", "--level", "MUNICIPAL")
-	require.NoError(t, err, errOut)
+	bin, dir, write := documentCatalogue(t)
 	base := countEvents(t, dir)
-
-	catalogue := func(args ...string) (string, string, error) {
-		var out, errw strings.Builder
-		cmd := exec.Command(bin, append([]string{"delegations", "import", "--data", dir, "--jurisdiction", "370200",
-			"--basis", "青政发〔2012〕9号", "--effective", "2012-06-01"}, args...)...)
-		cmd.Stdout, cmd.Stderr = &out, &errw
-		err := cmd.Run()
-		return out.String(), errw.String(), err
-	}
+	catalogue := binRunner(bin, "delegations", "import", "--data", dir, "--jurisdiction", "370200",
+		"--basis", "青政发〔2012〕9号", "--effective", "2012-06-01")
 	doc := write("doc.csv", "青岛市人民政府关于下放行政审批事项的决定\n事项编码,事项名称,承接主体,方式\nQD01,,各区市,下放\n,食品经营许可,黄岛区所辖镇街,委托\n")
 	out, errOut, err := catalogue(doc, "--dry-run")
 	require.NoError(t, err, errOut)
@@ -73,4 +52,40 @@ func TestDelegationsImportBinary(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, errOut, "line 3 (QD02): 承接主体: 不存在区 is neither")
 	require.Equal(t, base+n, countEvents(t, dir), "a refused file records nothing")
+}
+
+// documentCatalogue builds the binary and a data directory holding the
+// demo's divisions and two items listed on 2012-01-01 (QD01 建设工程消防验收,
+// QD02 食品经营许可); write puts a document in a temporary directory and
+// returns its path.
+func documentCatalogue(t *testing.T) (bin, dir string, write func(name, text string) string) {
+	t.Helper()
+	bin = filepath.Join(t.TempDir(), "catalogue")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	require.NoError(t, build.Run())
+	dir, files := t.TempDir(), t.TempDir()
+	write = func(name, text string) string {
+		p := filepath.Join(files, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+		return p
+	}
+	_, errOut, err := cli(t, "bodies", "import", "../internal/demo/data/divisions.csv", "--data", dir, "--effective", "2012-01-01")
+	require.NoError(t, err, errOut)
+	items := write("items.csv", "事项编码,事项名称,实施机关,审批层级\nQD01,建设工程消防验收,市住房城乡建设局,市级\nQD02,食品经营许可,市市场监管局,市级\n")
+	_, errOut, err = cli(t, "import", items, "--data", dir, "--basis", "青政发〔2012〕1号", "--effective", "2012-01-01", "--level", "MUNICIPAL")
+	require.NoError(t, err, errOut)
+	return bin, dir, write
+}
+
+// binRunner runs the binary with fixed arguments followed by a call's own,
+// returning its stdout and stderr.
+func binRunner(bin string, fixed ...string) func(args ...string) (string, string, error) {
+	return func(args ...string) (string, string, error) {
+		var out, errw strings.Builder
+		cmd := exec.Command(bin, append(append([]string{}, fixed...), args...)...)
+		cmd.Stdout, cmd.Stderr = &out, &errw
+		err := cmd.Run()
+		return out.String(), errw.String(), err
+	}
 }

@@ -37,6 +37,8 @@ Usage:
   catalogue export  --out FILE [--format xlsx|csv] (--edition NAME | [--in-force-on YYYY-MM-DD] [--as-of P] [--body CODE]) [--data DIR]
   catalogue delegations import FILE --basis 文号 --effective YYYY-MM-DD [--jurisdiction CODE] [--reason TEXT] [--dry-run] [--data DIR]
                     (FILE: XLSX or CSV; columns 事项编码|事项名称, 承接主体 (code, name, 各区市, 各功能区, <区>所辖镇街), 方式, [子项], [截止日期])
+  catalogue revocations import FILE --basis 文号 --effective YYYY-MM-DD [--reason TEXT] [--dry-run] [--data DIR]
+                    (FILE: XLSX or CSV; columns 事项编码|事项名称, [取消理由|备注] (else --reason))
   catalogue bodies import FILE [--basis 文号] [--effective YYYY-MM-DD] [--dry-run] [--data DIR]
   catalogue demo    [--data DIR]
   catalogue gen     --data DIR [--events N] [--items N] [--bodies N]   (a large log for benchmarks)
@@ -85,17 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "export":
 		return exportCmd(ctx, args[1:], stdout, stderr)
 	case "delegations":
-		if len(args) < 2 || args[1] != "import" {
-			fmt.Fprint(stderr, usage)
-			return errUsage
-		}
-		return delegationsCmd(ctx, args[2:], stdout, stderr)
+		return importSub(ctx, args, stdout, stderr, delegationsCmd)
+	case "revocations":
+		return importSub(ctx, args, stdout, stderr, revocationsCmd)
 	case "bodies":
-		if len(args) < 2 || args[1] != "import" {
-			fmt.Fprint(stderr, usage)
-			return errUsage
-		}
-		return bodiesCmd(ctx, args[2:], stdout, stderr)
+		return importSub(ctx, args, stdout, stderr, bodiesCmd)
 	case "token":
 		return tokenCmd(ctx, args[1:], stdout, stderr)
 	case "demo":
@@ -111,4 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
 		return errUsage
 	}
+}
+
+// importSub runs the "import" subcommand of a command that has only that
+// one (delegations, revocations, bodies).
+func importSub(ctx context.Context, args []string, stdout, stderr io.Writer, cmd func(context.Context, []string, io.Writer, io.Writer) error) error {
+	if len(args) < 2 || args[1] != "import" {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	return cmd(ctx, args[2:], stdout, stderr)
 }
