@@ -45,3 +45,38 @@ func TestCheckDelegationsDecidesTheBatchInOrder(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []ledger.DelegationCheck{{Already: true}, {}}, checks)
 }
+
+// A batch of revocations is checked in order: an item the batch revokes
+// twice is refused the second time, a recorded revocation is reported as
+// already there, and checking writes nothing.
+func TestCheckRevocationsDecidesTheBatchInOrder(t *testing.T) {
+	l, s := newLedger(t)
+	a, err := l.ListItem(ctx, req("a"), listing("XK01", "甲许可"))
+	require.NoError(t, err)
+	b, err := l.ListItem(ctx, req("b"), listing("XK02", "乙许可"))
+	require.NoError(t, err)
+	revoke := domain.RevokeItem{Change: chg("青政发〔2024〕8号", "2024-01-01")}
+	batch := []ledger.PlannedRevocation{
+		{Req: req("r1"), ItemID: a.ID, Command: revoke},
+		{Req: req("r2"), ItemID: b.ID, Command: revoke},
+		{Req: req("r3"), ItemID: a.ID, Command: revoke}, // a again
+		{Req: req("r4"), ItemID: "", Command: revoke},
+	}
+	last, err := s.LastPosition(ctx)
+	require.NoError(t, err)
+	checks, err := l.CheckRevocations(ctx, batch)
+	require.NoError(t, err)
+	require.Len(t, checks, 4)
+	require.Equal(t, []ledger.Check{{}, {}}, checks[:2])
+	require.Equal(t, domain.CodeItemRevoked, domain.ErrorCode(checks[2].Err))
+	require.Equal(t, domain.CodeInvalid, domain.ErrorCode(checks[3].Err))
+	now, err := s.LastPosition(ctx)
+	require.NoError(t, err)
+	require.Equal(t, last, now, "checking writes nothing")
+
+	_, err = l.RevokeItem(ctx, batch[0].Req, a.ID, revoke)
+	require.NoError(t, err)
+	checks, err = l.CheckRevocations(ctx, batch[:2])
+	require.NoError(t, err)
+	require.Equal(t, []ledger.Check{{Already: true}, {}}, checks)
+}
