@@ -80,14 +80,21 @@ func Delegations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.R
 		}
 	}
 	checks, err := l.CheckDelegations(ctx, batch)
-	if err != nil {
-		return Report{}, nil, err
+	rep, err := runChecked(ctx, entries, at, checks, err, o.DryRun, progress)
+	return rep, plan, err
+}
+
+// runChecked records the entries of a document whose batch check gave
+// checks (checks[i] is the verdict on entries[at[i]]), or returns the
+// check's error.
+func runChecked(ctx context.Context, entries []entry, at []int, checks []ledger.Check, checkErr error, dryRun bool, progress Progress) (Report, error) {
+	if checkErr != nil {
+		return Report{}, checkErr
 	}
 	for i, c := range checks {
 		entries[at[i]].check = verdict(c)
 	}
-	rep, err := run(ctx, entries, o.DryRun, progress)
-	return rep, plan, err
+	return run(ctx, entries, dryRun, progress)
 }
 
 // verdict is an entry's check as a batch check decided it: already there

@@ -48,13 +48,7 @@ func Revocations(ctx context.Context, l *ledger.Ledger, rows []delegationsheet.R
 		plan = append(plan, item)
 	}
 	checks, err := l.CheckRevocations(ctx, batch)
-	if err != nil {
-		return Report{}, nil, err
-	}
-	for i, c := range checks {
-		entries[at[i]].check = verdict(c)
-	}
-	rep, err := run(ctx, entries, o.DryRun, progress)
+	rep, err := runChecked(ctx, entries, at, checks, err, o.DryRun, progress)
 	return rep, plan, err
 }
 
