@@ -18,6 +18,9 @@ const projectorLock = 0x70726f6a // "proj"
 // its session (and so the lock) is still alive.
 var LockCheckEvery = 2 * time.Second
 
+// lockPingTimeout is the least time the lock's check waits for its answer.
+const lockPingTimeout = 5 * time.Second
+
 // ErrLockLost is returned by Exclusive when the session holding the lock
 // ends (the server restarted, the connection broke): another process may
 // hold the lock now, so the caller's work was stopped.
@@ -135,7 +138,10 @@ func exclusive(ctx context.Context, pool *pgxpool.Pool, schema string, wait bool
 			case <-t.C:
 				// Not bound to runCtx: a ping cut short would close the
 				// connection, and with it the lock.
-				ping, stop := context.WithTimeout(context.Background(), LockCheckEvery)
+				// A slow answer under load is not a lost lock: the ping
+				// may take up to lockPingTimeout, however often it runs
+				// (a dead session fails at once).
+				ping, stop := context.WithTimeout(context.Background(), max(LockCheckEvery, lockPingTimeout))
 				err := conn.Ping(ping)
 				stop()
 				if err != nil && runCtx.Err() == nil {

@@ -18,6 +18,7 @@ import (
 func TestExclusiveHandOver(t *testing.T) {
 	p := needPostgres(t)
 	schema := newSchema(t)
+	defer func(every time.Duration) { postgres.LockCheckEvery = every }(postgres.LockCheckEvery)
 	postgres.LockCheckEvery = 100 * time.Millisecond
 
 	entered := make(chan int, 3)
