@@ -25,7 +25,6 @@
 package itemsheet
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -164,22 +163,10 @@ func ParseWith(r io.Reader, opts Options) ([]Item, error) {
 // skipped: spreadsheet programs export trailing formatted-but-empty rows as
 // ",,,,,".
 func Read(r io.Reader, opts Options) (Result, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return Result{}, fmt.Errorf("itemsheet: reading the sheet: %w", err)
-	}
 	ps := problems{Source: "itemsheet"}
-	var tables []table
-	switch {
-	case bytes.HasPrefix(raw, zipMagic):
-		tables = xlsxTables(raw, &ps)
-	case bytes.HasPrefix(raw, oleMagic):
-		ps.Add(0, "", "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx (Excel workbook) or as CSV")
-	default:
-		tables, err = csvTables(raw, &ps)
-		if err != nil {
-			return Result{}, err
-		}
+	tables, err := tablesOf(r, &ps)
+	if err != nil {
+		return Result{}, err
 	}
 	if ps.Len() > 0 && tables == nil {
 		return Result{}, ps.Err()

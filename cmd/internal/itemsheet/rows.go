@@ -20,21 +20,10 @@ type Row struct {
 // (the caller skips them) so that lines stay where the officer sees them.
 // Anything wrong with the file is a *SheetError naming source.
 func ReadRows(r io.Reader, source string) ([]Row, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading the file: %w", source, err)
-	}
 	ps := problems{Source: source}
-	var tables []table
-	switch {
-	case bytes.HasPrefix(raw, zipMagic):
-		tables = xlsxTables(raw, &ps)
-	case bytes.HasPrefix(raw, oleMagic):
-		ps.Add(0, "", "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx (Excel workbook) or as CSV")
-	default:
-		if tables, err = csvTables(raw, &ps); err != nil {
-			return nil, err
-		}
+	tables, err := tablesOf(r, &ps)
+	if err != nil {
+		return nil, err
 	}
 	if err := ps.Err(); err != nil {
 		return nil, err
@@ -46,4 +35,23 @@ func ReadRows(r io.Reader, source string) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// tablesOf reads a file into its tables: every sheet of an XLSX workbook
+// (merged cells filled), or the one table of a CSV file (UTF-8 or
+// GB18030). What is wrong with the file is added to ps; the error is the
+// reader's.
+func tablesOf(r io.Reader, ps *problems) ([]table, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the file: %w", ps.Source, err)
+	}
+	switch {
+	case bytes.HasPrefix(raw, zipMagic):
+		return xlsxTables(raw, ps), nil
+	case bytes.HasPrefix(raw, oleMagic):
+		ps.Add(0, "", "the file is an Excel 97-2003 workbook (.xls); save it as .xlsx (Excel workbook) or as CSV")
+		return nil, nil
+	}
+	return csvTables(raw, ps)
 }
