@@ -150,9 +150,6 @@ func Lookup(eventType string) (EventDef, bool) {
 	return d, ok
 }
 
-// StreamKinds returns the kinds of stream that hold registered events.
-func StreamKinds() []StreamKind { return append([]StreamKind(nil), streamKinds...) }
-
 // StreamPrefixes returns the prefixes of every stream the catalogue
 // writes: what a shared log's feed is filtered by.
 func StreamPrefixes() []string {

@@ -21,11 +21,6 @@ type Envelope struct {
 	Meta  eventstore.Metadata
 }
 
-// Ours reports whether stream is one of the catalogue's streams (the
-// domain's registry knows their kinds). Events of our streams must decode;
-// anything else is tolerated and skipped.
-func Ours(stream string) bool { return domain.OwnStream(stream) }
-
 // Decode decodes a recorded event. An event of one of our streams whose
 // type is unknown or whose data or metadata do not decode is an error that
 // names its position: a projector must stop rather than build a read model
@@ -33,7 +28,7 @@ func Ours(stream string) bool { return domain.OwnStream(stream) }
 // a nil Event and no error.
 func Decode(rec eventstore.RecordedEvent) (Envelope, error) {
 	env := Envelope{RecordedEvent: rec}
-	if !Ours(rec.Stream) {
+	if !domain.OwnStream(rec.Stream) { // a foreign stream: tolerated and skipped
 		return env, nil
 	}
 	var err error
